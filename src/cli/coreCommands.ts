@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { FramelogError } from '../errors.js';
+import { canonicalJson } from '../delta/canonicalJson.js';
+import type { JsonValue } from '../delta/types.js';
+import { diffStates } from '../merge/diffStates.js';
+import { toState } from '../merge/canonicalState.js';
+import { initStore, openStoreContext } from '../store/storeContext.js';
+import { resolveStoreDir } from '../store/layout.js';
+import { putDeltas, type PutInput } from '../store/putDeltas.js';
+import { openMergerOn } from '../store/openStore.js';
+import { loadStateAt } from '../store/stateAt.js';
+import { queryConflicts, queryEvents, readLog, type ConflictFilter } from '../store/journalQueries.js';
+import { verifyStore } from '../store/verifyStore.js';
+import { action, parseFrame, printNdjson, readStdin, splitLines, style } from './output.js';
+import { printDiff, printMergeSummary } from './humanOutput.js';
+
+interface DirOpt { dir?: string; json?: boolean }
+const ctxOf = (o: DirOpt) => openStoreContext(resolveStoreDir(o.dir));
+const dirOption = (c: Command): Command => c.option('--dir <dir>', 'store folder (default: $FRAMELOG_DIR or .framelog)');
+
+function frameRange(text: string | undefined, what: string): ConflictFilter['frame'] {
+  if (text === undefined) return undefined;
+  const m = /^(\d*)\.\.(\d*)$/.exec(text);
+  if (!m) return parseFrame(text, what);
+  return { from: m[1] ? parseFrame(m[1], what) : undefined, to: m[2] ? parseFrame(m[2], what) : undefined };
+}
+
+/** Registers the core commands of PROTOCOL §7: init, put, merge, state, diff, log, conflicts, events, verify. */
+export function registerCoreCommands(program: Command): void {
+  dirOption(program.command('init'))
+    .description('create a store (framelog.json with the default plan, and its folders)')
+    .option('--writers <list>', 'comma-separated writers expected every frame')
+    .addHelpText('after', '\nExamples:\n  framelog init\n  framelog init --dir runs/a --writers w1,w2,w3')
+    .action(action((o: DirOpt & { writers?: string }) => {
+      const dir = resolveStoreDir(o.dir);
+      const ctx = initStore(dir, o.writers ? { writers: o.writers.split(',').filter(Boolean) } : {});
+      if (o.json) printNdjson([{ dir, plan: ctx.plan }]);
+      else process.stdout.write(`initialised framelog store at ${dir}\n`);
+    }));
+
+  dirOption(program.command('put'))
+    .description('validate deltas and drop them into the inbox (- reads NDJSON from stdin); all or nothing')
+    .argument('<files...>', 'delta files, or - for NDJSON on standard input')
+    .option('--json', 'print what was put as NDJSON')
+    .addHelpText('after', '\nExamples:\n  framelog put delta.json\n  cat deltas.ndjson | framelog put -')
+    .action(action(async (files: string[], o: DirOpt) => {
+      const ctx = ctxOf(o);
+      const inputs: PutInput[] = [];
+      for (const f of files) {
+        if (f === '-') {
+          for (const { line, bytes } of splitLines(await readStdin())) inputs.push({ bytes, source: `stdin:${line}` });
+        } else {
+          let bytes: Buffer;
+          try {
+            bytes = readFileSync(f);
+          } catch (e) {
+            throw new FramelogError(`${f}: cannot read (${(e as NodeJS.ErrnoException).code})`, 'bad-input');
+          }
+          inputs.push({ bytes, source: f });
+        }
+      }
+      if (inputs.length === 0) throw new FramelogError('put: no deltas given', 'bad-input');
+      const results = putDeltas(ctx, inputs);
+      if (o.json) printNdjson(results);
+      else {
+        const dup = results.filter((r) => !r.written).length;
+        process.stdout.write(`put ${results.length} delta${results.length === 1 ? '' : 's'}${dup ? ` (${dup} already pending)` : ''}\n`);
+      }
+    }));
+
+  dirOption(program.command('merge'))
+    .description('close pending frames: apply their deltas in merge order and journal the result')
+    .option('--through <frame>', 'close only frames up to this one')
+    .option('--json', 'print the merge records as NDJSON')
+    .addHelpText('after', '\nExamples:\n  framelog merge\n  framelog merge --through 12 --json')
+    .action(action((o: DirOpt & { through?: string }) => {
+      const ctx = ctxOf(o);
+      const through = o.through === undefined ? undefined : parseFrame(o.through, '--through');
+      const merger = openMergerOn(ctx);
+      try {
+        const records = merger.merge({ through });
+        if (o.json) printNdjson(records);
+        else printMergeSummary(records);
+      } finally {
+        merger.close();
+      }
+    }));
+
+  dirOption(program.command('state'))
+    .description('canonical state JSON at frame N (default: the latest merge)')
+    .option('--at <frame>', 'the frame')
+    .option('--pretty', 'indent the JSON')
+    .addHelpText('after', '\nExamples:\n  framelog state\n  framelog state --at 312 | jq .counters')
+    .action(action((o: DirOpt & { at?: string; pretty?: boolean }) => {
+      const ctx = ctxOf(o);
+      const at = o.at === undefined ? undefined : parseFrame(o.at, '--at');
+      const state = toState(loadStateAt(ctx, at)) as unknown as JsonValue;
+      process.stdout.write((o.pretty ? JSON.stringify(JSON.parse(canonicalJson(state)), null, 2) : canonicalJson(state)) + '\n');
+    }));
+
+  dirOption(program.command('diff'))
+    .description('what changed between frame A and frame B: fields (old, new, writer), items added, counters')
+    .argument('<a>', 'first frame').argument('<b>', 'second frame')
+    .option('--json', 'print the diff as JSON')
+    .addHelpText('after', '\nExamples:\n  framelog diff 10 11\n  framelog diff 0 50 --json | jq .fields')
+    .action(action((a: string, b: string, o: DirOpt) => {
+      const ctx = ctxOf(o);
+      const fa = parseFrame(a, 'A'), fb = parseFrame(b, 'B');
+      const d = diffStates(loadStateAt(ctx, fa), loadStateAt(ctx, fb), fa, fb);
+      if (o.json) process.stdout.write(JSON.stringify(d) + '\n');
+      else printDiff(d);
+    }));
+
+  dirOption(program.command('log'))
+    .description('the merge records, NDJSON, oldest first')
+    .option('--json', 'NDJSON (the default; accepted for symmetry)')
+    .action(action((o: DirOpt) => printNdjson(readLog(ctxOf(o)))));
+
+  dirOption(program.command('conflicts'))
+    .description('conflict records, NDJSON: every loser of a field, item or delta identity')
+    .option('--frame <n|a..b>', 'merge frame, or an inclusive range like 10..20')
+    .option('--kind <kind>', 'field, item or delta')
+    .option('--type <type>', 'entity type').option('--id <id>', 'entity id').option('--field <field>', 'field name')
+    .option('--collection <name>', 'item collection').option('--writer <writer>', 'a writer among winner and losers')
+    .option('--json', 'NDJSON (the default)')
+    .addHelpText('after', '\nExamples:\n  framelog conflicts --type agents --field status\n  framelog conflicts --frame 100..200 --writer worker-3')
+    .action(action((o: DirOpt & Omit<ConflictFilter, 'frame' | 'kind'> & { frame?: string; kind?: string }) => {
+      if (o.kind !== undefined && !['field', 'item', 'delta'].includes(o.kind)) throw new FramelogError(`--kind: must be field, item or delta (got ${o.kind})`, 'bad-argument');
+      const filter: ConflictFilter = { frame: frameRange(o.frame, '--frame'), kind: o.kind as ConflictFilter['kind'], type: o.type, id: o.id, field: o.field, collection: o.collection, writer: o.writer };
+      printNdjson(queryConflicts(ctxOf(o), filter));
+    }));
+
+  dirOption(program.command('events'))
+    .description('the event log, NDJSON: {merge, frame, writer, seq, utc, event}')
+    .option('--type <type>', "the event's type (e.g. migration)")
+    .option('--frame <n|a..b>', 'merge frame, or an inclusive range')
+    .option('--writer <writer>', 'who emitted it')
+    .option('--json', 'NDJSON (the default)')
+    .addHelpText('after', '\nExamples:\n  framelog events --type migration | jq .event')
+    .action(action((o: DirOpt & { type?: string; frame?: string; writer?: string }) => {
+      printNdjson(queryEvents(ctxOf(o), { type: o.type, frame: frameRange(o.frame, '--frame'), writer: o.writer }));
+    }));
+
+  dirOption(program.command('verify'))
+    .description('recompute every merge from the archive; check the chain, every state hash and snapshot')
+    .option('--json', 'print the report as JSON')
+    .action(action((o: DirOpt) => {
+      const report = verifyStore(ctxOf(o));
+      if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
+      else if (report.ok) process.stdout.write(`${style.green('ok')}: ${report.merges} merges, ${report.deltas} archived deltas, ${report.snapshots} snapshots verified\n`);
+      else {
+        for (const f of report.faults) process.stderr.write(`${style.red('fault')} ${f.file}${f.line ? `:${f.line}` : ''}${f.frame !== undefined ? ` (frame ${f.frame})` : ''}: ${f.message}\n`);
+      }
+      if (!report.ok) {
+        const f = report.faults[0];
+        if (o.json) process.stderr.write(`framelog: verify failed: ${f.file}${f.frame !== undefined ? ` (frame ${f.frame})` : ''}: ${f.message}\n`);
+        process.exitCode = 1;
+      }
+    }));
+}

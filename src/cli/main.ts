@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerCoreCommands } from './coreCommands.js';
+
+const program = new Command()
+  .name('framelog')
+  .description('Log-shaped state: writers emit deltas, one merge engine applies them at frame boundaries.')
+  .version('0.1.0')
+  .showHelpAfterError('(run framelog help for the commands)')
+  .addHelpText('after', `
+Examples:
+  framelog init                      create .framelog/ here
+  framelog put delta.json            drop a delta into the inbox
+  framelog merge                     close pending frames
+  framelog state --at 12             state after frame 12
+  framelog diff 11 12                what frame 12 changed
+  framelog conflicts --type agents   who lost, and to whom
+  framelog verify                    recompute everything from the archive
+  framelog demo                      8 writer processes, 50 frames
+
+The store folder is --dir, or $FRAMELOG_DIR, or .framelog.`);
+
+registerCoreCommands(program);
+await program.parseAsync(process.argv);

@@ -1,0 +1,78 @@
+import { FramelogError } from '../errors.js';
+
+/** True when colour may be used on `stream`: a TTY, and `NO_COLOR` unset. */
+export function useColour(stream: NodeJS.WriteStream = process.stdout): boolean {
+  return Boolean(stream.isTTY) && !process.env.NO_COLOR;
+}
+
+const wrap = (code: number, end: number) => (text: string, stream?: NodeJS.WriteStream): string =>
+  useColour(stream) ? `\u001b[${code}m${text}\u001b[${end}m` : text;
+
+/** ANSI styles that turn themselves off without a TTY or with `NO_COLOR`. */
+export const style = { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+
+/** Writes one line per value as NDJSON. */
+export function printNdjson(values: Iterable<unknown>): void {
+  let out = '';
+  for (const v of values) {
+    out += JSON.stringify(v) + '\n';
+    if (out.length > 1 << 16) {
+      process.stdout.write(out);
+      out = '';
+    }
+  }
+  if (out) process.stdout.write(out);
+}
+
+/** Parses a frame number argument, naming the option on a bad one. */
+export function parseFrame(text: string, what: string): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new FramelogError(`${what}: not a frame number: ${JSON.stringify(text)} (want an integer ≥ 0)`, 'bad-argument');
+  return Number(text);
+}
+
+/**
+ * Runs a command body: a {@link FramelogError} becomes `framelog: message` and exit 1; anything
+ * else is a bug or an I/O failure, reported with its message (stack with FRAMELOG_DEBUG), exit 2.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (e instanceof FramelogError) {
+        process.stderr.write(`${style.red('framelog:', process.stderr)} ${err.message}\n`);
+        process.exitCode = 1;
+      } else {
+        process.stderr.write(`framelog: ${err.code ? err.code + ': ' : ''}${err.message}\n`);
+        if (process.env.FRAMELOG_DEBUG) process.stderr.write(`${err.stack}\n`);
+        process.exitCode = 2;
+      }
+    }
+  };
+}
+
+/** Reads all of standard input. */
+export async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Splits NDJSON bytes into lines (without `\n` or a trailing `\r`), skipping blank ones. */
+export function splitLines(buf: Buffer): Array<{ line: number; bytes: Buffer }> {
+  const out: Array<{ line: number; bytes: Buffer }> = [];
+  let start = 0;
+  let line = 0;
+  while (start < buf.length) {
+    let nl = buf.indexOf(10, start);
+    if (nl < 0) nl = buf.length;
+    line++;
+    let end = nl;
+    if (end > start && buf[end - 1] === 13) end--;
+    const bytes = buf.subarray(start, end);
+    if (bytes.some((b) => b !== 32 && b !== 9)) out.push({ line, bytes });
+    start = nl + 1;
+  }
+  return out;
+}

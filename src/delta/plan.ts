@@ -1,0 +1,98 @@
+import { FramelogError } from '../errors.js';
+import type { JsonValue } from './types.js';
+
+/** Where a plan maps a top-level delta key (PROTOCOL §6). */
+export type ShapeRule = 'counters' | 'events' | 'meta' | { items: string } | { set: string };
+
+/** The plan, `framelog.json` (PROTOCOL §6). Every field has a default. */
+export interface Plan {
+  version: 1;
+  /** Natural key per item collection: a field name or a list of them (default `id`). */
+  keys: Record<string, string | string[]>;
+  /** Maps extra top-level keys of incoming deltas to a rule. */
+  shape: Record<string, ShapeRule>;
+  /** Writers expected every frame (watch mode closes a frame once all have reported). */
+  writers: string[];
+  /** Watch mode closes a frame this long after its first delta arrived, whoever is missing. */
+  frameTimeoutMs: number;
+  /** A snapshot is written every K merged frames. */
+  snapshotEvery: number;
+  /** A delta whose `utc` is further than this in the merger's future is listed as skewed. */
+  maxSkewMs: number;
+  /** Largest delta accepted, in bytes as received. */
+  maxDeltaBytes: number;
+}
+
+/** The plan `init` writes. */
+export const DEFAULT_PLAN: Readonly<Plan> = Object.freeze({
+  version: 1,
+  keys: {},
+  shape: {},
+  writers: [],
+  frameTimeoutMs: 30_000,
+  snapshotEvery: 1,
+  maxSkewMs: 300_000,
+  maxDeltaBytes: 1_048_576,
+});
+
+/** Names that never become keys of state maps (prototype pollution). */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/** Writer names: 1–128 chars of `[A-Za-z0-9._-]`, not `.` or `..`. */
+export const WRITER_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+const CORE_KEYS = new Set(['frame', 'writer', 'stream_id', 'writer_id', 'utc', 'seq', 'status', 'items', 'counters', 'set', 'events', 'meta']);
+
+/** True when `name` is a valid writer name. */
+export function isWriterName(name: unknown): name is string {
+  return typeof name === 'string' && WRITER_NAME.test(name) && name !== '.' && name !== '..';
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && !RESERVED_NAMES.has(v);
+
+/**
+ * Validates a parsed `framelog.json` and fills in defaults. Throws a {@link FramelogError} naming
+ * the file, the field and the rule.
+ */
+export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Plan {
+  const fail = (field: string, rule: string): never => {
+    throw new FramelogError(`${file}: ${field}: ${rule}`, 'bad-plan');
+  };
+  if (!isObj(raw)) fail('(root)', 'the plan must be a JSON object');
+  const r = raw as Record<string, unknown>;
+  for (const k of Object.keys(r)) {
+    if (!(k in DEFAULT_PLAN) && k !== '$schema') fail(k, 'unknown plan field');
+  }
+  const plan: Plan = { ...DEFAULT_PLAN, keys: {}, shape: {}, writers: [] };
+  if (r.version !== undefined && r.version !== 1) fail('version', 'must be 1');
+  if (r.keys !== undefined) {
+    if (!isObj(r.keys)) fail('keys', 'must be an object: collection → field name or list of field names');
+    for (const [c, k] of Object.entries(r.keys as Record<string, unknown>)) {
+      if (!isName(c)) fail(`keys.${c}`, 'collection name is reserved or empty');
+      if (typeof k === 'string' && k.length > 0) plan.keys[c] = k;
+      else if (Array.isArray(k) && k.length > 0 && k.every((f) => typeof f === 'string' && f.length > 0)) plan.keys[c] = k as string[];
+      else fail(`keys.${c}`, 'must be a field name or a non-empty list of field names');
+    }
+  }
+  if (r.shape !== undefined) {
+    if (!isObj(r.shape)) fail('shape', 'must be an object: delta key → rule');
+    for (const [k, rule] of Object.entries(r.shape as Record<string, unknown>)) {
+      if (CORE_KEYS.has(k)) fail(`shape.${k}`, 'cannot remap a protocol key');
+      if (RESERVED_NAMES.has(k)) fail(`shape.${k}`, 'reserved name');
+      if (rule === 'counters' || rule === 'events' || rule === 'meta') plan.shape[k] = rule;
+      else if (isObj(rule) && Object.keys(rule).length === 1 && isName(rule.items)) plan.shape[k] = { items: rule.items };
+      else if (isObj(rule) && Object.keys(rule).length === 1 && isName(rule.set)) plan.shape[k] = { set: rule.set };
+      else fail(`shape.${k}`, 'must be "counters", "events", "meta", {"items": COLLECTION} or {"set": TYPE}');
+    }
+  }
+  if (r.writers !== undefined) {
+    if (!Array.isArray(r.writers) || !r.writers.every(isWriterName)) fail('writers', 'must be a list of writer names ([A-Za-z0-9._-]{1,128})');
+    plan.writers = [...new Set(r.writers as string[])];
+  }
+  for (const [k, min] of [['frameTimeoutMs', 0], ['snapshotEvery', 1], ['maxSkewMs', 0], ['maxDeltaBytes', 64]] as const) {
+    if (r[k] === undefined) continue;
+    if (!isNonNegInt(r[k]) || (r[k] as number) < min) fail(k, `must be an integer ≥ ${min}`);
+    plan[k] = r[k] as number;
+  }
+  return plan;
+}

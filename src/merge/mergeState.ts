@@ -1,0 +1,43 @@
+import type { JsonObject, JsonValue } from '../delta/types.js';
+import type { Stamp } from '../delta/stamp.js';
+
+/** An item held in state, with the stamp that placed it. */
+export interface ItemEntry {
+  key: string;
+  item: JsonObject;
+  stamp: Stamp;
+  /** Canonical JSON of `item`, computed the first time a comparison needs it. */
+  canon?: string;
+}
+
+/** One item collection: lookup by natural key, and the array order (by stamp). */
+export interface Collection {
+  byKey: Map<string, ItemEntry>;
+  /** Entries sorted by stamp: the collection's array order. */
+  order: ItemEntry[];
+}
+
+/** A field value held in state, with the stamp of the write that set it. */
+export interface FieldEntry {
+  value: JsonValue;
+  stamp: Stamp;
+}
+
+/**
+ * The merge engine's working state: the canonical state plus the stamps it needs to decide
+ * later merges. `applied` (identity → content hash) is the redelivery index; it is rebuilt from
+ * the merge journal and is not part of snapshots.
+ */
+export interface MergeState {
+  /** The last closed frame, or null before the first merge. */
+  frame: number | null;
+  items: Map<string, Collection>;
+  counters: Map<string, number>;
+  entities: Map<string, Map<string, Map<string, FieldEntry>>>;
+  applied: Map<string, string>;
+}
+
+/** The empty state, before any merge. */
+export function createMergeState(): MergeState {
+  return { frame: null, items: new Map(), counters: new Map(), entities: new Map(), applied: new Map() };
+}

@@ -1,0 +1,98 @@
+import type { DeltaRef, JsonObject, JsonValue } from '../delta/types.js';
+
+/** A delta set aside because it broke PROTOCOL §1. */
+export interface QuarantineRef {
+  /** The inbox file name it arrived under. */
+  file: string;
+  /** One line: the field and the rule it broke. */
+  why: string;
+}
+
+/**
+ * The merge record: one per merge, appended to `journal/merges.ndjson`; its commit point
+ * (PROTOCOL §3). `prev` chains the records.
+ */
+export interface MergeRecord {
+  frame: number;
+  /** The merger's wall clock when it closed the frame. */
+  utc: string;
+  applied: DeltaRef[];
+  late: DeltaRef[];
+  fallback: string[];
+  missing: string[];
+  duplicates: DeltaRef[];
+  skewed: DeltaRef[];
+  quarantined: QuarantineRef[];
+  conflicts: number;
+  /** SHA-256 of the canonical state after this merge. */
+  state_sha256: string;
+  /** SHA-256 of this merge's conflict lines, so an edited conflict record is caught. */
+  conflicts_sha256: string;
+  /** SHA-256 of this merge's event lines. */
+  events_sha256: string;
+  /** SHA-256 of the canonical plan in force. */
+  plan_sha256: string;
+  /** SHA-256 of the previous record's line, or null for the first. */
+  prev: string | null;
+}
+
+/** Who wrote a value, and when, in a conflict record. */
+export interface ConflictSide {
+  value: JsonValue;
+  frame: number;
+  utc: string;
+  writer: string;
+  seq: number;
+}
+
+/** Two writes to one `(type, id, field)` disagreed; the later stamp won. */
+export interface FieldConflict {
+  merge: number;
+  kind: 'field';
+  type: string;
+  id: string;
+  field: string;
+  /** The value before the merge; absent when the field had none. */
+  base?: JsonValue;
+  winner: ConflictSide;
+  losers: ConflictSide[];
+}
+
+/** Two items with one natural key and different content; the earliest stamp won. */
+export interface ItemConflict {
+  merge: number;
+  kind: 'item';
+  collection: string;
+  /** The natural key as canonical JSON of its values (`[2]`), or `sha256:<hex>` for a keyless item. */
+  key: string;
+  winner: ConflictSide;
+  losers: ConflictSide[];
+}
+
+/** Two copies of one delta identity with different content; the first applied is kept. */
+export interface DeltaConflict {
+  merge: number;
+  kind: 'delta';
+  frame: number;
+  writer: string;
+  seq: number;
+  /** Content hash of the copy that was applied. */
+  kept: string;
+  /** Content hash of the copy that was not. */
+  other: string;
+  /** Where the other copy is archived, relative to the store root. */
+  file: string;
+}
+
+/** A conflict record (`journal/conflicts.ndjson`): conflicts are data you can query. */
+export type ConflictRecord = FieldConflict | ItemConflict | DeltaConflict;
+
+/** One event, as `journal/events.ndjson` holds it: the event and who emitted it. */
+export interface EventRecord {
+  merge: number;
+  frame: number;
+  writer: string;
+  seq: number;
+  utc: string;
+  event: JsonObject;
+}

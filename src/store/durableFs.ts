@@ -1,0 +1,115 @@
+import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, renameSync, unlinkSync, writeSync, fstatSync, constants } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** fsyncs a directory, so that names created, renamed or removed in it survive a power loss. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes all of `data` to `fd`, looping over short writes. */
+export function writeAll(fd: number, data: Uint8Array, position?: number): void {
+  let off = 0;
+  while (off < data.length) {
+    const n = writeSync(fd, data, off, data.length - off, position === undefined ? null : position + off);
+    off += n;
+  }
+}
+
+/** A temp name beside `path` that `merge` never reads (it starts with `.`). */
+export function tempNameFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Replaces `path` atomically: temp file, fsync, rename, fsync of the directory. Readers see the
+ * old file or the new one, never a part.
+ */
+export function writeFileDurable(path: string, data: string | Uint8Array): void {
+  const tmp = tempNameFor(path);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Creates `path` with `data` without ever replacing a file: temp file, fsync, link into place,
+ * unlink the temp. Returns false when `path` already exists (nothing written).
+ */
+export function createFileDurable(path: string, data: Uint8Array, { syncDir = true } = {}): boolean {
+  const tmp = tempNameFor(path);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    writeAll(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  unlinkSync(tmp);
+  if (syncDir) fsyncDir(dirname(path));
+  return true;
+}
+
+/** Appends text to a file with one `write` and `fdatasync`: acknowledged once durable. */
+export function appendDurable(path: string, text: string): void {
+  if (text.length === 0) return;
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
+  try {
+    writeAll(fd, Buffer.from(text));
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Cuts a file back to `size` bytes (durably); no-op when it is already that short or missing. */
+export function truncateDurable(path: string, size: number): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    if (fstatSync(fd).size > size) {
+      ftruncateSync(fd, size);
+      fsyncSync(fd);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Moves `from` to `to` without replacing anything at `to`; returns false if `to` exists. */
+export function moveNoReplace(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  unlinkSync(from);
+  return true;
+}

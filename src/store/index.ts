@@ -1,0 +1,14 @@
+export { openStore, openMergerOn, type Store, type Merger } from './openStore.js';
+export { initStore, openStoreContext, planSha256, type StoreContext } from './storeContext.js';
+export { storeLayout, resolveStoreDir, DEFAULT_STORE_DIR, archiveDirName, snapshotName, type StoreLayout } from './layout.js';
+export { putDeltas, type PutInput, type PutResult } from './putDeltas.js';
+export { runMerges, planMerges, type MergeOptions, type MergePlanStep } from './runMerge.js';
+export { loadMergeSession, type MergeSession } from './mergeSession.js';
+export { loadStateAt, readMergeRecords, lastRecordAtOrBelow } from './stateAt.js';
+export { verifyStore, type VerifyReport, type VerifyFault } from './verifyStore.js';
+export { queryConflicts, queryEvents, readLog, matchesConflict, type ConflictFilter, type EventFilter } from './journalQueries.js';
+export { acquireMergeLock, processStartTime, type MergeLock, type LockHolder } from './mergeLock.js';
+export { recoverMerge, type MergeIntent } from './mergeIntent.js';
+export { scanInbox, listInbox, type InboxScan } from './inbox.js';
+export { readArchive, appliedDeltasOf, type ArchivedDelta } from './archive.js';
+export { writeFileDurable, createFileDurable, appendDurable, fsyncDir } from './durableFs.js';

@@ -1,0 +1,126 @@
+import type { Plan } from '../delta/plan.js';
+import type { Delta } from '../delta/types.js';
+import { toState, type State } from '../merge/canonicalState.js';
+import { diffStates, type StateDiff } from '../merge/diffStates.js';
+import type { MergeState } from '../merge/mergeState.js';
+import type { ConflictRecord, EventRecord, MergeRecord } from '../merge/records.js';
+import { queryConflicts, queryEvents, readLog, type ConflictFilter, type EventFilter } from './journalQueries.js';
+import { resolveStoreDir } from './layout.js';
+import { acquireMergeLock, type MergeLock } from './mergeLock.js';
+import { recoverMerge } from './mergeIntent.js';
+import { loadMergeSession, type MergeSession } from './mergeSession.js';
+import { putDeltas, type PutInput, type PutResult } from './putDeltas.js';
+import { runMerges, type MergeOptions } from './runMerge.js';
+import { loadStateAt } from './stateAt.js';
+import { initStore, openStoreContext, type StoreContext } from './storeContext.js';
+import { verifyStore, type VerifyReport } from './verifyStore.js';
+
+/** A merger holding the store's lock: merges reuse the state in memory. */
+export interface Merger {
+  /** Closes pending frames (all, up to `through`, or the given `frames`). */
+  merge(opts?: MergeOptions): MergeRecord[];
+  /** The state after the last merge (the merger's own copy: do not mutate). */
+  readonly state: MergeState;
+  /** Releases the lock. */
+  close(): void;
+}
+
+/** An open filesystem store (PROTOCOL §5). */
+export interface Store {
+  readonly dir: string;
+  readonly plan: Plan;
+  /** The store's paths and plan, for the lower-level functions. */
+  readonly context: StoreContext;
+  /** Validates deltas and drops them into the inbox; all or nothing; resolves once durable. */
+  put(deltas: Array<Delta | Uint8Array | string>): Promise<PutResult[]>;
+  /** Takes the merger lock, recovers an interrupted merge, closes pending frames, releases the lock. */
+  merge(opts?: MergeOptions): Promise<MergeRecord[]>;
+  /** Takes the merger lock and keeps it, for a merger that runs many merges. */
+  openMerger(): Merger;
+  /** Canonical state after frame N (default: the latest merge). */
+  stateAt(frame?: number): Promise<State>;
+  /** What changed between frame `a` and frame `b`. */
+  diff(a: number, b: number): Promise<StateDiff>;
+  /** The merge records. */
+  log(): Promise<MergeRecord[]>;
+  /** Conflict records, filtered. */
+  conflicts(filter?: ConflictFilter): Promise<ConflictRecord[]>;
+  /** Event records, filtered. */
+  events(filter?: EventFilter): Promise<EventRecord[]>;
+  /** Recomputes everything from the archive and names the first fault. */
+  verify(): Promise<VerifyReport>;
+}
+
+function toPutInput(d: Delta | Uint8Array | string, i: number): PutInput {
+  if (d instanceof Uint8Array) return { bytes: d, source: `delta #${i + 1}` };
+  if (typeof d === 'string') return { bytes: Buffer.from(d), source: `delta #${i + 1}` };
+  return { bytes: Buffer.from(JSON.stringify(d)), source: `delta #${i + 1}` };
+}
+
+/** Opens a merger on `ctx`: lock, recovery, session. */
+export function openMergerOn(ctx: StoreContext): Merger {
+  const lock: MergeLock = acquireMergeLock(ctx.layout.lock);
+  let session: MergeSession | undefined;
+  try {
+    recoverMerge(ctx);
+    session = loadMergeSession(ctx);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return {
+    merge(opts) {
+      if (!session) {
+        recoverMerge(ctx);
+        session = loadMergeSession(ctx);
+      }
+      try {
+        return runMerges(ctx, session, opts);
+      } catch (e) {
+        session = undefined; // in-memory state may be ahead of the disk: reload next time
+        throw e;
+      }
+    },
+    get state() {
+      if (!session) session = loadMergeSession(ctx);
+      return session.state;
+    },
+    close: () => lock.release(),
+  };
+}
+
+/**
+ * Opens the store at `dir` (default: `FRAMELOG_DIR`, then `.framelog`); with `create`, makes
+ * one when there is none.
+ */
+export async function openStore(dir?: string, opts: { create?: boolean; plan?: Partial<Plan> } = {}): Promise<Store> {
+  const root = resolveStoreDir(dir);
+  let ctx: StoreContext;
+  try {
+    ctx = openStoreContext(root);
+  } catch (e) {
+    if (!opts.create || (e as { code?: string }).code !== 'no-store') throw e;
+    ctx = initStore(root, opts.plan);
+  }
+  return {
+    dir: root,
+    plan: ctx.plan,
+    context: ctx,
+    put: async (deltas) => putDeltas(ctx, deltas.map(toPutInput)),
+    merge: async (opts) => {
+      const m = openMergerOn(ctx);
+      try {
+        return m.merge(opts);
+      } finally {
+        m.close();
+      }
+    },
+    openMerger: () => openMergerOn(ctx),
+    stateAt: async (frame) => toState(loadStateAt(ctx, frame)),
+    diff: async (a, b) => diffStates(loadStateAt(ctx, a), loadStateAt(ctx, b), a, b),
+    log: async () => readLog(ctx),
+    conflicts: async (filter) => queryConflicts(ctx, filter),
+    events: async (filter) => queryEvents(ctx, filter),
+    verify: async () => verifyStore(ctx),
+  };
+}

@@ -1,0 +1,42 @@
+import type { Plan } from '../delta/plan.js';
+import { readJournal } from './journalFile.js';
+import type { StoreContext } from './storeContext.js';
+
+/** A line of `journal/plans.ndjson`: the plan in force from merge `from` on. */
+export interface PlanEntry {
+  from: number;
+  sha256: string;
+  plan: Plan;
+}
+
+/**
+ * The plans the store has merged under, oldest first. Replay and verify use the plan that was in
+ * force for each merge (item keys and shape mapping change what a delta means).
+ */
+export class PlanHistory {
+  private constructor(private readonly entries: PlanEntry[], private readonly current: Plan) {}
+
+  static load(ctx: StoreContext): PlanHistory {
+    return new PlanHistory(readJournal<PlanEntry>(ctx.layout.plans, 'journal/plans.ndjson').map((l) => l.value), ctx.plan);
+  }
+
+  /** The plan in force for merge `frame`. */
+  planAt(frame: number): Plan {
+    let found: Plan | undefined;
+    for (const e of this.entries) if (e.from <= frame) found = e.plan;
+    return found ?? this.entries[0]?.plan ?? this.current;
+  }
+
+  /** The hash of the newest recorded plan, if any. */
+  latestSha(): string | undefined {
+    return this.entries.at(-1)?.sha256;
+  }
+
+  /** The line to append when merge `frame` runs under a plan the history does not end with. */
+  lineFor(ctx: StoreContext, frame: number): string | undefined {
+    if (this.latestSha() === ctx.planSha256) return undefined;
+    const entry: PlanEntry = { from: frame, sha256: ctx.planSha256, plan: ctx.plan };
+    this.entries.push(entry);
+    return JSON.stringify(entry) + '\n';
+  }
+}

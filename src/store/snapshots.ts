@@ -1,0 +1,53 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalJson } from '../delta/canonicalJson.js';
+import type { JsonValue } from '../delta/types.js';
+import { encodeSnapshot, type Snapshot } from '../merge/snapshotCodec.js';
+import type { MergeState } from '../merge/mergeState.js';
+import { writeFileDurable } from './durableFs.js';
+import { snapshotName, type StoreLayout } from './layout.js';
+
+const SNAPSHOT_FILE = /^frame-(\d+)\.json$/;
+
+/** Frames that have a snapshot, ascending. */
+export function listSnapshotFrames(layout: StoreLayout): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(layout.snapshots);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const frames: number[] = [];
+  for (const n of names) {
+    const m = SNAPSHOT_FILE.exec(n);
+    if (m) frames.push(Number(m[1]));
+  }
+  return frames.sort((a, b) => a - b);
+}
+
+/** The canonical text of a state's snapshot (what the file holds, and what verify compares). */
+export function snapshotText(state: MergeState): string {
+  return canonicalJson(encodeSnapshot(state) as unknown as JsonValue) + '\n';
+}
+
+/** Writes the snapshot of `state` (temp + fsync + rename). */
+export function writeSnapshot(layout: StoreLayout, state: MergeState): void {
+  writeFileDurable(join(layout.root, snapshotName(state.frame as number)), snapshotText(state));
+}
+
+/** Reads the snapshot of `frame`, or undefined when it is missing or unreadable (a cache miss). */
+export function readSnapshot(layout: StoreLayout, frame: number): { snapshot: Snapshot; text: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(layout.root, snapshotName(frame)), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return { snapshot: JSON.parse(text) as Snapshot, text };
+  } catch {
+    return undefined;
+  }
+}
