@@ -1,0 +1,243 @@
+import fs from 'node:fs';
+import { DEFAULT_MAX_RECORD_BYTES, encodeRecords } from './encodeRecords.js';
+import { fileLock } from './fileLock.js';
+import { quarantineFragment, type FragmentReport } from './quarantineFragment.js';
+import { SharedSyncPoint } from './SharedSyncPoint.js';
+import { StreamError } from './StreamError.js';
+import { streamPaths, type StreamPaths } from './streamPaths.js';
+import type { StreamRecordInput } from './StreamRecord.js';
+import { ensureDir, fsyncDir, writeAll } from './writeFileDurable.js';
+
+/**
+ * When an append resolves:
+ * - `fsync` (default): after an `fdatasync` of its own write;
+ * - `batch`: group commit: appends waiting at the same time, in this process and in others,
+ *   share one write (per process) and one `fdatasync`; each resolves only once durable;
+ * - `none`: once written to the kernel (survives the process, not a power cut).
+ */
+export type Durability = 'fsync' | 'batch' | 'none';
+
+export interface StreamAppenderOptions {
+  readonly durability?: Durability;
+  /** Largest record, in UTF-8 bytes without its newline (default 16 MiB). */
+  readonly maxRecordBytes?: number;
+  /** In `batch` and `none` modes, waiting appends are joined into writes of at most this many bytes (default 64 MiB); one append is never split. */
+  readonly maxWriteBytes?: number;
+  /** Told about each torn tail moved to `quarantine/streams/` before an append. */
+  readonly onFragment?: (report: FragmentReport) => void;
+}
+
+/** Where an append landed: `cursor` is the byte offset of its first record, `next` the offset after its last. */
+export interface AppendResult {
+  readonly cursor: number;
+  readonly next: number;
+  readonly count: number;
+}
+
+/** The one owner of a stream's file descriptor in this process (see {@link openStreamAppender}). */
+export interface StreamAppender {
+  readonly name: string;
+  readonly file: string;
+  readonly durability: Durability;
+  /** Appends one record (`ts` added when absent). */
+  append(record: StreamRecordInput): Promise<AppendResult>;
+  /** Appends records as one `write`, all or none: they land together, in order, unbroken. */
+  appendBatch(records: readonly StreamRecordInput[]): Promise<AppendResult>;
+  /** Waits for pending appends, then releases the file descriptors. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  readonly buf: Buffer;
+  readonly count: number;
+  readonly resolve: (r: AppendResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Opens stream `name` of the store at `storeDir` for appending (creating `streams/NAME.ndjson`).
+ * Every write happens under an exclusive `flock` of the stream, after checking that the file ends
+ * in a newline (a torn tail left by a killed writer is moved to `quarantine/streams/` first) and
+ * that the path still names the open file (it is reopened after a replacement).
+ */
+export function openStreamAppender(storeDir: string, name: string, options: StreamAppenderOptions = {}): StreamAppender {
+  return new Appender(streamPaths(storeDir, name), name, options);
+}
+
+class Appender implements StreamAppender {
+  readonly durability: Durability;
+  readonly file: string;
+  private fd: number;
+  private readonly sync: SharedSyncPoint | undefined;
+  private readonly maxRecordBytes: number;
+  private readonly maxWriteBytes: number;
+  private readonly queue: Pending[] = [];
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly tail = Buffer.alloc(1);
+
+  constructor(
+    private readonly paths: StreamPaths,
+    readonly name: string,
+    private readonly options: StreamAppenderOptions,
+  ) {
+    this.durability = options.durability ?? 'fsync';
+    if (!['fsync', 'batch', 'none'].includes(this.durability)) {
+      throw new StreamError('BAD_RECORD', `durability ${JSON.stringify(this.durability)} is not one of fsync, batch, none`);
+    }
+    this.file = paths.file;
+    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.maxWriteBytes = options.maxWriteBytes ?? 64 * 1024 * 1024;
+    ensureDir(paths.streamsDir);
+    this.fd = this.openFile();
+    this.sync = this.durability === 'batch' ? SharedSyncPoint.open(paths.syncFile) : undefined;
+  }
+
+  append(record: StreamRecordInput): Promise<AppendResult> {
+    return this.appendBatch([record]);
+  }
+
+  appendBatch(records: readonly StreamRecordInput[]): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new StreamError('CLOSED', `stream "${this.name}" appender is closed`));
+    if (records.length === 0) return Promise.resolve({ cursor: -1, next: -1, count: 0 });
+    let buf: Buffer;
+    try {
+      buf = Buffer.from(encodeRecords(records, this.maxRecordBytes).text);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ buf, count: records.length, resolve, reject });
+      // Appends made in the same tick join one write.
+      this.running ??= Promise.resolve().then(() => this.drain());
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.running) await this.running;
+    fs.closeSync(this.fd);
+    this.sync?.close();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const take = this.takeBatch();
+        try {
+          const bufs = take.map((p) => p.buf);
+          const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+          const w = await this.writeLocked(buf);
+          if (this.durability === 'fsync') await fdatasync(w.fd);
+          else if (this.durability === 'batch') {
+            if (this.sync) await this.sync.syncThrough(w.fd, w.ino, w.start + buf.length);
+            else await fdatasync(w.fd);
+          }
+          let at = w.start;
+          for (const p of take) {
+            p.resolve({ cursor: at, next: at + p.buf.length, count: p.count });
+            at += p.buf.length;
+          }
+        } catch (err) {
+          const e = err instanceof StreamError ? err : new StreamError('IO', `append to ${this.paths.relativeFile} failed: ${(err as Error).message}`, { cause: err });
+          for (const p of take) p.reject(e);
+        }
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    if (this.durability === 'fsync') return [this.queue.shift()!];
+    let n = 1;
+    let bytes = this.queue[0]!.buf.length;
+    while (n < this.queue.length && bytes + this.queue[n]!.buf.length <= this.maxWriteBytes) {
+      bytes += this.queue[n]!.buf.length;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  /** One locked write of `buf` at the end of the stream; returns where it landed. */
+  private async writeLocked(buf: Buffer): Promise<{ fd: number; ino: number; start: number }> {
+    for (;;) {
+      const fd = this.fd;
+      await fileLock.take(fd, 'ex');
+      let reopen = false;
+      try {
+        const st = fs.fstatSync(fd);
+        const onPath = fs.statSync(this.file, { throwIfNoEntry: false });
+        if (onPath === undefined || onPath.ino !== st.ino) {
+          reopen = true; // replaced (compaction) or removed: write to what the path names now
+        } else {
+          let start = st.size;
+          if (start > 0 && this.lastByte(fd, start) !== 10) start = this.cutTornTail(fd, st.ino, start);
+          try {
+            writeAll(fd, buf, null);
+          } catch (err) {
+            try {
+              fs.ftruncateSync(fd, start); // never leave our own fragment behind
+            } catch {
+              /* the next appender will quarantine it */
+            }
+            throw err;
+          }
+          return { fd, ino: st.ino, start };
+        }
+      } finally {
+        fileLock.release(fd);
+      }
+      if (reopen) {
+        fs.closeSync(fd);
+        this.fd = this.openFile();
+      }
+    }
+  }
+
+  private lastByte(fd: number, size: number): number {
+    fs.readSync(fd, this.tail, 0, 1, size - 1);
+    return this.tail[0]!;
+  }
+
+  /** Moves bytes after the last newline to quarantine and cuts them; returns the new size. */
+  private cutTornTail(fd: number, ino: number, size: number): number {
+    const start = lineStartBefore(fd, size);
+    const report = quarantineFragment(fd, start, size, {
+      stream: this.name,
+      file: this.paths.relativeFile,
+      inode: ino,
+      quarantineDir: this.paths.quarantineDir,
+    });
+    fs.ftruncateSync(fd, start);
+    this.sync?.lowerTo(ino, start);
+    this.options.onFragment?.(report);
+    return start;
+  }
+
+  private openFile(): number {
+    const existed = fs.existsSync(this.file);
+    const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
+    if (!existed) fsyncDir(this.paths.streamsDir);
+    return fd;
+  }
+}
+
+/** Offset just after the last newline before `end` (0 if none). */
+function lineStartBefore(fd: number, end: number): number {
+  const chunk = Buffer.allocUnsafe(64 * 1024);
+  let pos = end;
+  while (pos > 0) {
+    const from = Math.max(0, pos - chunk.length);
+    const n = fs.readSync(fd, chunk, 0, pos - from, from);
+    if (n === 0) break;
+    const nl = chunk.lastIndexOf(10, n - 1);
+    if (nl !== -1) return from + nl + 1;
+    pos = from;
+  }
+  return 0;
+}
+
+function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+}
