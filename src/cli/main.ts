@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerCoreCommands } from './coreCommands.js';
+import { registerDemoCommand } from './demoCommand.js';
 
 const program = new Command()
   .name('framelog')
@@ -21,4 +22,5 @@ Examples:
 The store folder is --dir, or $FRAMELOG_DIR, or .framelog.`);
 
 registerCoreCommands(program);
+registerDemoCommand(program);
 await program.parseAsync(process.argv);

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { createWriter } from '../writer/createWriter.js';
+import { createFileDurable } from '../store/durableFs.js';
+import type { Delta } from '../delta/types.js';
+
+/** A small seeded PRNG (mulberry32): demos are repeatable for a seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Options of one demo writer process. */
+export interface DemoWriterOptions {
+  dir: string;
+  index: number;
+  writers: number;
+  frames: number;
+  seed: number;
+  /** How long the merger waits for a frame: the slow writer sleeps past it now and then. */
+  frameTimeoutMs: number;
+  /** Epoch ms at which frame 1 opens; frames open every `periodMs`, as a shared clock would tick. */
+  startAt: number;
+  periodMs: number;
+}
+
+/**
+ * One writer of `framelog demo`: an agent that does a unit of work per frame and emits a delta.
+ * Some behave badly on purpose, as real fleets do: worker-7 crashes now and then (fallback),
+ * worker-3 is sometimes slower than the frame timeout (late), worker-5 redelivers an old delta
+ * (duplicate), worker-6 once drops a malformed file (quarantine). Everyone claims the shared
+ * `board/leader` (field conflicts) and proposes milestones (item conflicts).
+ */
+export async function runDemoWriter(o: DemoWriterOptions): Promise<void> {
+  const name = `worker-${o.index}`;
+  const writer = createWriter({ dir: o.dir, writer: name });
+  const rnd = seededRandom(o.seed * 1000 + o.index);
+  const sent = new Map<number, Delta>();
+  for (let f = 1; f <= o.frames; f++) {
+    await sleep(Math.max(0, o.startAt + (f - 1) * o.periodMs - Date.now()) + rnd() * o.periodMs * 0.5);
+    if (o.index === 3 && f % 9 === 0) await sleep(o.frameTimeoutMs * 1.5);
+    const unit = await writer.run(f, (d) => {
+      if (o.index === 7 && f % 11 === 0) throw new Error('model call timed out');
+      const tokens = 50 + Math.floor(rnd() * 500);
+      d.incr('tasks_done').incr('tokens', tokens);
+      d.item('results', { id: `r-${f}-${o.index}`, writer: name, score: Math.round(rnd() * 1000) / 1000 });
+      if (f % 10 === 0) d.item('milestones', { id: `m-${f / 10}`, proposed_by: name });
+      d.set('agents', name, { status: rnd() < 0.2 ? 'idle' : 'busy', load: Math.round(rnd() * 100) / 100, last_frame: f });
+      d.set('board', 'leader', 'claimed_by', name);
+      d.event({ type: 'task', worker: name, tokens });
+      if (rnd() < 0.1) d.event({ type: 'handoff', from: name, to: `worker-${(o.index + 1) % o.writers}` });
+    });
+    sent.set(f, unit.delta);
+    const old = sent.get(f - 3);
+    if (o.index === 5 && f % 8 === 0 && old) {
+      // Redeliver the identical delta of three frames ago, as a retrying transport would.
+      createFileDurable(join(o.dir, 'inbox', `redelivered-${f - 3}.json`), Buffer.from(JSON.stringify(old)));
+    }
+    if (o.index === 6 && f === Math.ceil(o.frames / 2)) {
+      // A buggy writer in another language drops a file that breaks the protocol.
+      createFileDurable(join(o.dir, 'inbox', `buggy-${f}.json`), Buffer.from(`{"frame":${f},"writer":"${name}","utc":"${new Date().toISOString()}","counters":{"tasks_done":NaN}}`));
+    }
+  }
+}
