@@ -35,6 +35,9 @@ export const DEFAULT_PLAN: Readonly<Plan> = Object.freeze({
   maxDeltaBytes: 1_048_576,
 });
 
+/** The largest `maxDeltaBytes` a plan may set (64 MiB). */
+export const MAX_DELTA_BYTES_CEILING = 67_108_864;
+
 /** Names that never become keys of state maps (prototype pollution). */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** Writer names: 1–128 chars of `[A-Za-z0-9._-]`, not `.` or `..`. */
@@ -87,11 +90,14 @@ export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Pla
   }
   if (r.writers !== undefined) {
     if (!Array.isArray(r.writers) || !r.writers.every(isWriterName)) fail('writers', 'must be a list of writer names ([A-Za-z0-9._-]{1,128})');
-    plan.writers = [...new Set(r.writers as string[])];
+    const dup = (r.writers as string[]).find((w, i, all) => all.indexOf(w) !== i);
+    if (dup !== undefined) fail('writers', `lists ${dup} twice`);
+    plan.writers = [...(r.writers as string[])];
   }
-  for (const [k, min] of [['frameTimeoutMs', 0], ['snapshotEvery', 1], ['maxSkewMs', 0], ['maxDeltaBytes', 64]] as const) {
+  const limits = [['frameTimeoutMs', 0, Number.MAX_SAFE_INTEGER], ['snapshotEvery', 1, Number.MAX_SAFE_INTEGER], ['maxSkewMs', 0, Number.MAX_SAFE_INTEGER], ['maxDeltaBytes', 1, MAX_DELTA_BYTES_CEILING]] as const;
+  for (const [k, min, max] of limits) {
     if (r[k] === undefined) continue;
-    if (!isNonNegInt(r[k]) || (r[k] as number) < min) fail(k, `must be an integer ≥ ${min}`);
+    if (!isNonNegInt(r[k]) || (r[k] as number) < min || (r[k] as number) > max) fail(k, `must be an integer from ${min} to ${max}`);
     plan[k] = r[k] as number;
   }
   return plan;
