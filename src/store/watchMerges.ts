@@ -35,6 +35,7 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
   const merger = openMergerOn(ctx);
   const firstSeen = new Map<number, number>();
   let lateSince: number | undefined;
+  let badSince: number | undefined;
   let wake: (() => void) | undefined;
   const poke = (): void => wake?.();
   let watcher: FSWatcher | undefined;
@@ -64,6 +65,8 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
       }
       if (late) lateSince ??= t;
       else lateSince = undefined;
+      if (scan.bad.length > 0) badSince ??= t;
+      else badSince = undefined;
       const ready: number[] = [];
       for (const f of [...reporters.keys()].sort((a, b) => a - b)) {
         const all = writers.length > 0 && writers.every((w) => reporters.get(f)!.has(w));
@@ -71,7 +74,9 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
         else break; // frames close in order: a later complete frame waits for this one
       }
       const lateDue = lateSince !== undefined && t - lateSince >= timeout;
-      if (ready.length > 0 || lateDue || (scan.bad.length > 0 && ready.length === 0 && !late)) {
+      // Bad files wait for the next merge, whose record lists them; alone, for one timeout at most.
+      const badDue = badSince !== undefined && t - badSince >= timeout;
+      if (ready.length > 0 || lateDue || badDue) {
         const records = merger.merge({ frames: ready, now });
         for (const r of records) {
           firstSeen.delete(r.frame);
@@ -79,11 +84,13 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
         }
         for (const f of [...firstSeen.keys()]) if (f <= (merger.state.frame ?? -1)) firstSeen.delete(f);
         if (records.length > 0) lateSince = undefined;
+        badSince = undefined;
         continue;
       }
       const nextDeadline = Math.min(
         ...[...firstSeen.values()].map((s) => s + timeout - t),
         lateSince !== undefined ? lateSince + timeout - t : Infinity,
+        badSince !== undefined ? badSince + timeout - t : Infinity,
         opts.pollMs ?? 250,
       );
       await new Promise<void>((resolve) => {
