@@ -116,3 +116,18 @@ describe('convergence across merges (PROTOCOL §2): distinct identities, any spl
     );
   });
 });
+
+describe('CORE BUG (open): mergeFrame is order-independent only when each content hash comes from one file', () => {
+  // mergeFrame's contract: "the result never depends on the order of input.deltas". Two files with
+  // the same content (same identity and hash, e.g. a writer's retry under another name) that conflict
+  // with the applied copy tie in merge order, so their delta conflict records follow arrival order.
+  it('two identical conflicting copies under different file names give the same conflict records in either order', () => {
+    const kept = valid({ frame: 1, writer: 'w0', utc: '2026-03-01T10:00:00Z', counters: { n: 1 } });
+    const other = valid({ frame: 1, writer: 'w0', utc: '2026-03-01T10:00:00Z', counters: { n: 2 } });
+    const run = (files: string[]) => {
+      const deltas: PendingDelta[] = [{ delta: kept, file: 'archive/merge-x/kept.json' }, ...files.map((file) => ({ delta: other, file }))];
+      return JSON.stringify(mergeFrame(createMergeState(), { frame: 1, deltas, keys: {}, nowMs: NOW_MS, maxSkewMs: MAX_SKEW_MS }).conflicts);
+    };
+    expect(run(['archive/merge-x/b.json', 'archive/merge-x/a.json'])).toBe(run(['archive/merge-x/a.json', 'archive/merge-x/b.json']));
+  });
+});
