@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { MergeRecord } from '../merge/records.js';
 import { fsyncDir, moveNoReplace, truncateDurable, writeFileDurable } from './durableFs.js';
 import { readJournal } from './journalFile.js';
+import { archiveDirName } from './layout.js';
 import type { StoreContext } from './storeContext.js';
 
 /**
@@ -94,10 +95,9 @@ export function recoverMerge(ctx: StoreContext): 'finished' | 'undone' | undefin
     truncateDurable(l.conflicts, intent.sizes.conflicts);
     truncateDurable(l.events, intent.sizes.events);
     truncateDurable(l.plans, intent.sizes.plans);
-    for (const m of intent.moves) {
-      const d = dirname(join(root, m.to));
-      try { if (readdirSync(d).length === 0) rmdirSync(d); } catch { /* already gone */ }
-    }
+    // The merge's own archive folder goes too (never quarantine/ or other shared folders).
+    const own = join(root, archiveDirName(intent.frame));
+    if (existsSync(own) && readdirSync(own).length === 0) rmdirSync(own);
   }
   for (const d of dirs) if (existsSync(d)) fsyncDir(d);
   clearIntent(ctx);
