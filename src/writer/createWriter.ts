@@ -1,5 +1,6 @@
 import { FramelogError } from '../errors.js';
 import { isWriterName } from '../delta/plan.js';
+import { describeProblem, validateDelta } from '../delta/validateDelta.js';
 import type { Delta, JsonObject } from '../delta/types.js';
 import { putDeltas, type PutResult } from '../store/putDeltas.js';
 import { resolveStoreDir } from '../store/layout.js';
@@ -56,7 +57,13 @@ export function createWriter(opts: WriterOptions): Writer {
     seqs.set(frame, Math.max(next, s + 1));
     return s;
   };
-  const write = (d: Delta): PutResult => putDeltas(ctx, [{ bytes: Buffer.from(JSON.stringify(d)), source: `writer ${opts.writer} frame ${d.frame}` }])[0];
+  const write = (d: Delta): PutResult => {
+    const source = `writer ${opts.writer} frame ${d.frame}`;
+    // Check the object itself first: JSON.stringify would turn NaN into null and hide the fault.
+    const check = validateDelta(d, ctx.plan);
+    if (!check.ok) throw new FramelogError(`${source}: ${describeProblem(check.problem)}`, 'bad-delta');
+    return putDeltas(ctx, [{ bytes: Buffer.from(JSON.stringify(d)), source }])[0];
+  };
   const stamp = (frame: number, seq: number) => ({ frame, writer: opts.writer, utc: new Date(clock()).toISOString(), seq });
   const fallbackDelta = (frame: number, seq: number, meta?: JsonObject): Delta => ({ ...stamp(frame, seq), status: 'fallback', ...(meta ? { meta } : {}) });
   return {
