@@ -12,6 +12,7 @@ import { openMergerOn } from '../store/openStore.js';
 import { loadStateAt } from '../store/stateAt.js';
 import { queryConflicts, queryEvents, readLog, type ConflictFilter } from '../store/journalQueries.js';
 import { verifyStore } from '../store/verifyStore.js';
+import { watchMerges } from '../store/watchMerges.js';
 import { action, parseFrame, printNdjson, readStdin, splitLines, style } from './output.js';
 import { printDiff, printMergeSummary } from './humanOutput.js';
 
@@ -73,9 +74,21 @@ export function registerCoreCommands(program: Command): void {
     .description('close pending frames: apply their deltas in merge order and journal the result')
     .option('--through <frame>', 'close only frames up to this one')
     .option('--json', 'print the merge records as NDJSON')
-    .addHelpText('after', '\nExamples:\n  framelog merge\n  framelog merge --through 12 --json')
-    .action(action((o: DirOpt & { through?: string }) => {
+    .option('--watch', 'keep running: close each frame when every expected writer reported or frameTimeoutMs passed')
+    .option('--frame-timeout <ms>', 'with --watch: override the plan\'s frameTimeoutMs')
+    .addHelpText('after', '\nExamples:\n  framelog merge\n  framelog merge --through 12 --json\n  framelog merge --watch --frame-timeout 2000')
+    .action(action(async (o: DirOpt & { through?: string; watch?: boolean; frameTimeout?: string }) => {
       const ctx = ctxOf(o);
+      if (o.watch) {
+        if (o.through !== undefined) throw new FramelogError('--through and --watch do not go together', 'bad-argument');
+        const abort = new AbortController();
+        const stop = () => abort.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        const frameTimeoutMs = o.frameTimeout === undefined ? undefined : parseFrame(o.frameTimeout, '--frame-timeout');
+        await watchMerges(ctx, { signal: abort.signal, frameTimeoutMs, onMerge: (r) => (o.json ? printNdjson([r]) : printMergeSummary([r])) });
+        return;
+      }
       const through = o.through === undefined ? undefined : parseFrame(o.through, '--through');
       const merger = openMergerOn(ctx);
       try {

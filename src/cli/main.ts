@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerCoreCommands } from './coreCommands.js';
 import { registerDemoCommand } from './demoCommand.js';
+import { registerStreamCommands } from './streamCommands.js';
 
 const program = new Command()
   .name('framelog')
@@ -17,10 +18,13 @@ Examples:
   framelog diff 11 12                what frame 12 changed
   framelog conflicts --type agents   who lost, and to whom
   framelog verify                    recompute everything from the archive
+  framelog append receipts '{"type":"task_complete"}'   append to a named stream
+  framelog tail -f receipts          follow a stream
   framelog demo                      8 writer processes, 50 frames
 
 The store folder is --dir, or $FRAMELOG_DIR, or .framelog.`);
 
 registerCoreCommands(program);
+registerStreamCommands(program);
 registerDemoCommand(program);
 await program.parseAsync(process.argv);

@@ -24,7 +24,8 @@ export interface WatchOptions {
  * A merger that keeps running (`framelog merge --watch`, PROTOCOL §3): it closes a frame once
  * every expected writer has a delta (or fallback) for it, or once `frameTimeoutMs` has passed since
  * its first delta arrived — never a barrier that waits forever. Frames close in ascending order;
- * late deltas join the next merge (or close one of their own after the timeout). It wakes on inbox
+ * late deltas join the next merge (or, when nothing else is pending, close one of their own after
+ * four timeouts). It wakes on inbox
  * events with a polling fallback, holds the merger lock throughout and stops between merges when
  * `signal` aborts.
  */
@@ -73,7 +74,9 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
         if (all || t - firstSeen.get(f)! >= timeout) ready.push(f);
         else break; // frames close in order: a later complete frame waits for this one
       }
-      const lateDue = lateSince !== undefined && t - lateSince >= timeout;
+      // Late deltas join the next merge; alone they close a frame only once nothing else is
+      // pending and they have waited four timeouts (closing a frame early makes on-time deltas late).
+      const lateDue = lateSince !== undefined && reporters.size === 0 && t - lateSince >= 4 * timeout;
       // Bad files wait for the next merge, whose record lists them; alone, for one timeout at most.
       const badDue = badSince !== undefined && t - badSince >= timeout;
       if (ready.length > 0 || lateDue || badDue) {
@@ -89,7 +92,7 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
       }
       const nextDeadline = Math.min(
         ...[...firstSeen.values()].map((s) => s + timeout - t),
-        lateSince !== undefined ? lateSince + timeout - t : Infinity,
+        lateSince !== undefined ? lateSince + 4 * timeout - t : Infinity,
         badSince !== undefined ? badSince + timeout - t : Infinity,
         opts.pollMs ?? 250,
       );
