@@ -1,4 +1,5 @@
 import { FramelogError } from '../errors.js';
+import { oneLine } from '../delta/validateDelta.js';
 
 /** True when colour may be used on `stream`: a TTY, and `NO_COLOR` unset. */
 export function useColour(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -41,10 +42,10 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
     } catch (e) {
       const err = e as Error & { code?: string };
       if (e instanceof FramelogError) {
-        process.stderr.write(`${style.red('framelog:', process.stderr)} ${err.message}\n`);
+        process.stderr.write(`${style.red('framelog:', process.stderr)} ${oneLine(err.message)}\n`);
         process.exitCode = 1;
       } else {
-        process.stderr.write(`framelog: ${err.code ? err.code + ': ' : ''}${err.message}\n`);
+        process.stderr.write(`framelog: ${err.code ? err.code + ': ' : ''}${oneLine(err.message)}\n`);
         if (process.env.FRAMELOG_DEBUG) process.stderr.write(`${err.stack}\n`);
         process.exitCode = 2;
       }

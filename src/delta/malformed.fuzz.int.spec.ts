@@ -371,7 +371,7 @@ describe('malformed deltas: guards are not over-strict (controls for the fuzz)',
   });
 });
 
-describe('CORE BUG (open): refusal reasons must stay one line when the input has line breaks', () => {
+describe('refusal reasons must stay one line when the input has line breaks', () => {
   // Fails today: names and JSON.parse snippets go into the reason raw. PROTOCOL §7: "exits non-zero with a one-line reason on bad input"; a quarantine `why` is one line.
   const base = '"frame":1,"writer":"w0","utc":"2026-03-01T10:00:00Z"';
   const cases: Array<[string, string]> = [

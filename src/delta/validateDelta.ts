@@ -20,7 +20,15 @@ export type DeltaCheck =
 
 /** Formats a problem as the one-line reason `field: rule`. */
 export function describeProblem(p: DeltaProblem): string {
-  return p.field ? `${p.field}: ${p.rule}` : p.rule;
+  return oneLine(p.field ? `${p.field}: ${p.rule}` : p.rule);
+}
+
+/** Escapes control characters (line breaks above all) so a reason stays on one line. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code === 10 ? '\\n' : code === 13 ? '\\r' : code === 9 ? '\\t' : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 class Refusal {

@@ -117,7 +117,7 @@ describe('convergence across merges (PROTOCOL §2): distinct identities, any spl
   });
 });
 
-describe('CORE BUG (open): mergeFrame is order-independent only when each content hash comes from one file', () => {
+describe('mergeFrame is order-independent even when one content hash comes from several file', () => {
   // mergeFrame's contract: "the result never depends on the order of input.deltas". Two files with
   // the same content (same identity and hash, e.g. a writer's retry under another name) that conflict
   // with the applied copy tie in merge order, so their delta conflict records follow arrival order.

@@ -6,7 +6,7 @@ import { stateSha256 } from './canonicalState.js';
 import { ConflictTracker } from './conflictTracker.js';
 import type { ItemKeys } from './itemKey.js';
 import type { MergeState } from './mergeState.js';
-import type { ConflictRecord, EventRecord, MergeRecord, QuarantineRef } from './records.js';
+import type { ConflictRecord, DeltaConflict, EventRecord, MergeRecord, QuarantineRef } from './records.js';
 
 /** A valid delta and the file it came from (archive path, relative to the store). */
 export interface PendingDelta {
@@ -31,7 +31,7 @@ export interface MergeInput {
 
 /** The outcome of one merge: the record (without `prev`, which the journal adds) and its logs. */
 export interface MergeOutcome {
-  record: Omit<MergeRecord, 'prev' | 'conflicts_sha256' | 'events_sha256' | 'plan_sha256'>;
+  record: Omit<MergeRecord, 'prev' | 'conflicts_sha256' | 'events_sha256' | 'plan_sha256' | 'archive_sha256'>;
   conflicts: ConflictRecord[];
   events: EventRecord[];
 }
@@ -45,7 +45,8 @@ export interface MergeOutcome {
 export function mergeFrame(state: MergeState, input: MergeInput): MergeOutcome {
   const { frame } = input;
   if (state.frame !== null && frame <= state.frame) throw new RangeError(`frame ${frame} is not after the last closed frame ${state.frame}`);
-  const sorted = input.deltas.slice().sort((a, b) => compareDeltas(a.delta, b.delta));
+  // Merge order, then the file name: two copies of one content hash tie on the stamp.
+  const sorted = input.deltas.slice().sort((a, b) => compareDeltas(a.delta, b.delta) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const lastFrame = state.frame;
   const tracker = new ConflictTracker();
   const applied: DeltaRef[] = [];
@@ -54,7 +55,7 @@ export function mergeFrame(state: MergeState, input: MergeInput): MergeOutcome {
   const skewed: DeltaRef[] = [];
   const fallback: string[] = [];
   const reported = new Set<string>();
-  const deltaConflicts: ConflictRecord[] = [];
+  const deltaConflicts = new Map<string, DeltaConflict>();
   const events: EventRecord[] = [];
   const skewLimit = input.nowMs + input.maxSkewMs;
 
@@ -68,7 +69,12 @@ export function mergeFrame(state: MergeState, input: MergeInput): MergeOutcome {
     const kept = state.applied.get(k);
     if (kept !== undefined) {
       if (kept === d.sha256) duplicates.push(deltaRef(d));
-      else deltaConflicts.push({ merge: frame, kind: 'delta', frame: d.frame, writer: d.writer, seq: d.seq, kept, other: d.sha256, file });
+      else {
+        // One record per identity: the first conflicting copy, and every copy in `others`.
+        const c = deltaConflicts.get(k);
+        if (c) c.others.push({ sha256: d.sha256, file });
+        else deltaConflicts.set(k, { merge: frame, kind: 'delta', frame: d.frame, writer: d.writer, seq: d.seq, kept, other: d.sha256, file, others: [{ sha256: d.sha256, file }] });
+      }
       continue;
     }
     state.applied.set(k, d.sha256);
@@ -80,7 +86,7 @@ export function mergeFrame(state: MergeState, input: MergeInput): MergeOutcome {
     for (const event of d.events) events.push({ merge: frame, frame: d.frame, writer: d.writer, seq: d.seq, utc: d.utc, event });
   }
   state.frame = frame;
-  const conflicts = [...deltaConflicts, ...tracker.records(frame)];
+  const conflicts: ConflictRecord[] = [...deltaConflicts.values(), ...tracker.records(frame)];
   const missing = (input.expectedWriters ?? []).filter((w) => !reported.has(w)).sort();
   return {
     record: {

@@ -32,6 +32,11 @@ export interface MergeRecord {
   events_sha256: string;
   /** SHA-256 of the canonical plan in force. */
   plan_sha256: string;
+  /**
+   * SHA-256 over the merge's archive folder (each file's name and the SHA-256 of its bytes), so
+   * any edit to an archived file — a fallback's meta or a change of white space included — is caught.
+   */
+  archive_sha256: string;
   /** SHA-256 of the previous record's line, or null for the first. */
   prev: string | null;
 }
@@ -82,6 +87,8 @@ export interface DeltaConflict {
   other: string;
   /** Where the other copy is archived, relative to the store root. */
   file: string;
+  /** Every conflicting copy this merge saw (the first is `other`/`file`), in merge order. */
+  others: Array<{ sha256: string; file: string }>;
 }
 
 /** A conflict record (`journal/conflicts.ndjson`): conflicts are data you can query. */

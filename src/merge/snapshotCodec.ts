@@ -11,6 +11,8 @@ export type StampTuple = [number, number, string, number, number];
  */
 export interface Snapshot {
   frame: number;
+  /** SHA-256 of the merge record's line this snapshot follows: anchors the journal's last record. */
+  record_sha256?: string;
   items: Record<string, Array<[key: string, stamp: StampTuple, item: JsonObject]>>;
   counters: Record<string, number>;
   entities: Record<string, Record<string, Record<string, [value: JsonValue, stamp: StampTuple]>>>;

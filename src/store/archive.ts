@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { identityKey } from '../delta/identity.js';
+import { sha256Hex } from '../delta/contentHash.js';
 import type { Plan } from '../delta/plan.js';
 import type { DeltaRef, ValidDelta } from '../delta/types.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
@@ -12,6 +13,8 @@ import type { StoreContext } from './storeContext.js';
 export interface ArchivedDelta {
   /** Path relative to the store root. */
   file: string;
+  /** SHA-256 of the file's bytes. */
+  bytesSha256: string;
   delta?: ValidDelta;
   /** Why it no longer validates (an edited archive). */
   problem?: string;
@@ -29,8 +32,10 @@ export function readArchive(ctx: StoreContext, frame: number, plan: Plan): Archi
   }
   return names.map((n) => {
     const file = `${rel}/${n}`;
-    const check = parseDelta(readFileSync(join(ctx.layout.root, file)), plan);
-    return check.ok ? { file, delta: check.delta } : { file, problem: describeProblem(check.problem) };
+    const bytes = readFileSync(join(ctx.layout.root, file));
+    const check = parseDelta(bytes, plan);
+    const bytesSha256 = sha256Hex(bytes);
+    return check.ok ? { file, bytesSha256, delta: check.delta } : { file, bytesSha256, problem: describeProblem(check.problem) };
   });
 }
 

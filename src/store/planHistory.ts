@@ -27,6 +27,13 @@ export class PlanHistory {
     return found ?? this.entries[0]?.plan ?? this.current;
   }
 
+  /** The hash of the plan in force for merge `frame` (undefined before any plan was recorded). */
+  shaAt(frame: number): string | undefined {
+    let found: string | undefined;
+    for (const e of this.entries) if (e.from <= frame) found = e.sha256;
+    return found ?? this.entries[0]?.sha256;
+  }
+
   /** The hash of the newest recorded plan, if any. */
   latestSha(): string | undefined {
     return this.entries.at(-1)?.sha256;

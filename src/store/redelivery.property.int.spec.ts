@@ -62,13 +62,16 @@ describe('redelivery of the whole archive (PROTOCOL §2.5)', () => {
 
           expect(rec.duplicates.map(ref).sort()).toEqual(identical.map((c) => ref(c.delta)).sort());
           expect(new Set(rec.fallback)).toEqual(new Set(copies.filter((c) => c.delta.status === 'fallback').map((c) => c.delta.writer)));
-          expect(rec.conflicts).toBe(conflicting.length);
+          // One delta conflict record per identity, listing every conflicting copy in `others`.
+          const idOf = (d: { frame: number; writer: string; seq: number }) => `${d.frame}/${d.writer}/${d.seq}`;
+          expect(rec.conflicts).toBe(new Set(conflicting.map((c) => idOf(c.delta))).size);
           const conflicts = (await s.conflicts({ frame: rec.frame })) as DeltaConflict[];
           expect(conflicts.every((c) => c.kind === 'delta')).toBe(true);
-          const show = (c: Pick<DeltaConflict, 'frame' | 'writer' | 'seq' | 'kept' | 'other' | 'file'>) => JSON.stringify([c.frame, c.writer, c.seq, c.kept, c.other, c.file]);
-          expect(conflicts.map(show).sort()).toEqual(
-            conflicting.map((c) => show({ ...c.delta, kept: kept.get(`${c.delta.frame}/${c.delta.writer}/${c.delta.seq}`)!, other: c.delta.sha256, file: `${archiveRel}/${c.name}` })).sort(),
+          const show = (c: { frame: number; writer: string; seq: number; kept: string; sha256: string; file: string }) => JSON.stringify([c.frame, c.writer, c.seq, c.kept, c.sha256, c.file]);
+          expect(conflicts.flatMap((c) => c.others.map((o) => show({ ...c, ...o }))).sort()).toEqual(
+            conflicting.map((c) => show({ ...c.delta, kept: kept.get(idOf(c.delta))!, file: `${archiveRel}/${c.name}` })).sort(),
           );
+          for (const c of conflicts) expect([c.other, c.file]).toEqual([c.others[0].sha256, c.others[0].file]);
 
           expect(await s.stateJson()).toBe(before);
           expect(await s.stateJson(last)).toBe(before);

@@ -5,7 +5,7 @@ import { FramelogError } from '../errors.js';
 import { mergeFrame, type PendingDelta } from '../merge/mergeFrame.js';
 import type { MergeRecord, QuarantineRef } from '../merge/records.js';
 import { appendDurable, fsyncDir, writeFileDurable } from './durableFs.js';
-import { scanInbox, type InboxScan } from './inbox.js';
+import { archiveHash, scanInbox, type InboxScan } from './inbox.js';
 import { lineHash } from './journalFile.js';
 import { archiveDirName } from './layout.js';
 import { clearIntent, journalSizes, writeIntent, type MergeIntent } from './mergeIntent.js';
@@ -98,6 +98,7 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
     conflicts_sha256: sha256Hex(conflictText),
     events_sha256: sha256Hex(eventText),
     plan_sha256: ctx.planSha256,
+    archive_sha256: archiveHash(step.deltas),
     prev: session.head,
   };
   const line = JSON.stringify(record);
@@ -122,7 +123,7 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   session.head = lineHash(line);
   session.mergesSinceSnapshot++;
   if (session.mergesSinceSnapshot >= plan.snapshotEvery) {
-    writeSnapshot(ctx.layout, session.state);
+    writeSnapshot(ctx.layout, session.state, session.head);
     session.mergesSinceSnapshot = 0;
   }
   clearIntent(ctx);

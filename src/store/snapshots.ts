@@ -27,13 +27,15 @@ export function listSnapshotFrames(layout: StoreLayout): number[] {
 }
 
 /** The canonical text of a state's snapshot (what the file holds, and what verify compares). */
-export function snapshotText(state: MergeState): string {
-  return canonicalJson(encodeSnapshot(state) as unknown as JsonValue) + '\n';
+export function snapshotText(state: MergeState, recordSha256: string | null): string {
+  const snap = encodeSnapshot(state);
+  if (recordSha256) snap.record_sha256 = recordSha256;
+  return canonicalJson(snap as unknown as JsonValue) + '\n';
 }
 
-/** Writes the snapshot of `state` (temp + fsync + rename). */
-export function writeSnapshot(layout: StoreLayout, state: MergeState): void {
-  writeFileDurable(join(layout.root, snapshotName(state.frame as number)), snapshotText(state));
+/** Writes the snapshot of `state`, anchored to its merge record's line hash (temp + fsync + rename). */
+export function writeSnapshot(layout: StoreLayout, state: MergeState, recordSha256: string | null): void {
+  writeFileDurable(join(layout.root, snapshotName(state.frame as number)), snapshotText(state, recordSha256));
 }
 
 /** Reads the snapshot of `frame`, or undefined when it is missing or unreadable (a cache miss). */

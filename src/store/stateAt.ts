@@ -4,7 +4,7 @@ import { decodeSnapshot } from '../merge/snapshotCodec.js';
 import { stateSha256 } from '../merge/canonicalState.js';
 import { replayMerge } from '../merge/mergeFrame.js';
 import { appliedDeltasOf } from './archive.js';
-import { readJournal, type JournalLine } from './journalFile.js';
+import { lineHash, readJournal, type JournalLine } from './journalFile.js';
 import { PlanHistory } from './planHistory.js';
 import { listSnapshotFrames, readSnapshot } from './snapshots.js';
 import type { StoreContext } from './storeContext.js';
@@ -50,6 +50,7 @@ export function loadStateAt(ctx: StoreContext, frame?: number, records = readMer
     } catch {
       continue;
     }
+    if (snap.snapshot.record_sha256 !== lineHash(records[idx].text)) continue;
     if (stateSha256(candidate) !== records[idx].value.state_sha256) continue;
     state = candidate;
     from = idx + 1;

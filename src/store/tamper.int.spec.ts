@@ -234,7 +234,7 @@ describe('a deleted snapshot is a cache miss, not a fault', () => {
 });
 
 
-describe('CORE BUG (open): verify misses edits that neither the chain nor the recomputation covers', () => {
+describe('verify catches edits beyond the chain: the last record, fallbacks, quarantine lists', () => {
   // PROTOCOL §3: "editing, dropping or reordering any record, archived delta or snapshot is detected
   // by verify". The chain covers a record only through the next record's `prev`, so the last record
   // is covered only in the fields verify recomputes; and a fallback delta is listed by writer only.

@@ -1,4 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { archiveHash } from './inbox.js';
 import { canonicalJson } from '../delta/canonicalJson.js';
 import { sha256Hex } from '../delta/contentHash.js';
 import type { JsonValue } from '../delta/types.js';
@@ -84,6 +86,23 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
     const m = /^merge-(\d+)$/.exec(d);
     if (m && !recordFrames.has(Number(m[1])) && !inProgress) fault({ file: `archive/${d}`, frame: Number(m[1]), message: 'archived deltas of a merge that has no merge record (a record was dropped?)' });
   }
+  // The quarantine's .why.json files say which merge set each file aside.
+  const quarantinedBy = new Map<number, string[]>();
+  for (const n of readdirSync(ctx.layout.quarantine)) {
+    if (!n.endsWith('.why.json') || n.startsWith('.')) continue;
+    let why: { file?: string; why?: string; merge?: number | null };
+    try {
+      why = JSON.parse(readFileSync(join(ctx.layout.quarantine, n), 'utf8'));
+    } catch {
+      fault({ file: `quarantine/${n}`, message: 'not JSON' });
+      continue;
+    }
+    if (typeof why.merge !== 'number') continue; // set aside when no merge ran
+    if (!recordFrames.has(why.merge) && !inProgress) fault({ file: `quarantine/${n}`, frame: why.merge, message: `names merge ${why.merge}, which has no merge record` });
+    let list = quarantinedBy.get(why.merge);
+    if (!list) quarantinedBy.set(why.merge, (list = []));
+    list.push(`${why.file}\u0000${why.why}`);
+  }
   // 2. Recompute every merge from the archive.
   const history = PlanHistory.load(ctx);
   const snapshots = new Set(listSnapshotFrames(ctx.layout));
@@ -99,6 +118,19 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
       break;
     }
     report.deltas += archived.length;
+    const names = archived.map((a) => ({ name: a.file.slice(where.length + 1), bytesSha256: a.bytesSha256 }));
+    if (archiveHash(names) !== rec.archive_sha256) {
+      fault({ file: where, frame: rec.frame, message: 'archive folder differs from what the merge archived (a file was edited, added or removed)' });
+      break;
+    }
+    if (history.shaAt(rec.frame) !== rec.plan_sha256) {
+      fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: 'plan_sha256 is not the plan journal/plans.ndjson says was in force' });
+    }
+    const qWant = canon((quarantinedBy.get(rec.frame) ?? []).sort());
+    const qGot = canon(rec.quarantined.map((q) => `${q.file}\u0000${q.why}`).sort());
+    if (qWant !== qGot) {
+      fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: `quarantined list differs from quarantine/*.why.json of merge ${rec.frame}` });
+    }
     const nowMs = Date.parse(rec.utc);
     const out = mergeFrame(state, {
       frame: rec.frame, deltas: archived.map((a) => ({ delta: a.delta!, file: a.file })), quarantined: rec.quarantined,
@@ -138,8 +170,11 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
     if (snapshots.has(rec.frame)) {
       report.snapshots++;
       const snap = readSnapshot(ctx.layout, rec.frame);
-      if (!snap || canon(snap.snapshot) + '\n' !== snapshotText(state)) {
+      const anchor = snap?.snapshot.record_sha256 ?? null;
+      if (!snap || canon(snap.snapshot) + '\n' !== snapshotText(state, anchor)) {
         fault({ file: snapshotName(rec.frame), frame: rec.frame, message: 'snapshot differs from the state recomputed at its frame (edited or corrupt)' });
+      } else if (anchor !== lineHash(r.text)) {
+        fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: `merge record differs from the one ${snapshotName(rec.frame)} was written after (record edited)` });
       }
     }
     report.merges++;
