@@ -34,31 +34,55 @@ export class LineScanner {
     const view = end === buf.length ? buf : buf.subarray(0, end);
     const last = view.lastIndexOf(10, end - 1);
     if (last < start) return start;
-    const valid = isUtf8(view.subarray(start, last + 1));
-    const filter = this.filter;
+    const bytes = last + 1 - start;
+    if (isUtf8(view.subarray(start, last + 1))) {
+      // Decode the chunk once; when it is all ASCII, string offsets are byte offsets.
+      const text = buf.toString('utf8', start, last + 1);
+      if (text.length === bytes) {
+        this.scanText(text, base + start, out);
+        return last + 1;
+      }
+    }
     let pos = start;
     while (pos <= last) {
       const nl = view.indexOf(10, pos);
-      this.lines++;
-      const text = buf.toString('utf8', pos, nl);
-      let value: unknown;
-      let reason: string | undefined;
-      if (!valid && !isUtf8(view.subarray(pos, nl))) reason = 'not valid UTF-8';
+      if (isUtf8(view.subarray(pos, nl))) this.take(buf.toString('utf8', pos, nl), base + pos, base + nl + 1, out);
       else {
-        try {
-          value = JSON.parse(text);
-          if (value === null || typeof value !== 'object' || Array.isArray(value)) reason = 'not a JSON object';
-        } catch (err) {
-          reason = nl === pos ? 'empty line' : `not JSON (${(err as Error).message.slice(0, 120)})`;
-        }
-      }
-      if (reason !== undefined) this.report(base + pos, nl - pos, reason);
-      else if (filter === undefined || filter(value as StreamRecord)) {
-        out.push({ record: value as StreamRecord, cursor: base + pos, next: base + nl + 1, line: text });
+        this.lines++;
+        this.report(base + pos, nl - pos, 'not valid UTF-8');
       }
       pos = nl + 1;
     }
     return pos;
+  }
+
+  /** Scans ASCII text of complete lines starting at file offset `at`. */
+  private scanText(text: string, at: number, out: ScannedRecord[]): void {
+    let pos = 0;
+    const end = text.length;
+    while (pos < end) {
+      const nl = text.indexOf('\n', pos);
+      this.take(text.slice(pos, nl), at + pos, at + nl + 1, out);
+      pos = nl + 1;
+    }
+  }
+
+  private take(line: string, cursor: number, next: number, out: ScannedRecord[]): void {
+    this.lines++;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      this.report(cursor, next - 1 - cursor, line.length === 0 ? 'empty line' : `not JSON (${(err as Error).message.slice(0, 120)})`);
+      return;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.report(cursor, next - 1 - cursor, 'not a JSON object');
+      return;
+    }
+    if (this.filter === undefined || this.filter(value as StreamRecord)) {
+      out.push({ record: value as StreamRecord, cursor, next, line });
+    }
   }
 
   private report(offset: number, length: number, reason: string): void {

@@ -81,13 +81,38 @@ export async function* scanStreamBatches(
  * Reads a stream file record by record (see {@link scanStreamBatches} for the rules): each
  * {@link ScannedRecord} carries its cursor and the cursor to resume from.
  */
-export async function* scanStream(file: string, options: ScanOptions = {}): AsyncGenerator<ScannedRecord, ScanSummary, undefined> {
+export function scanStream(file: string, options: ScanOptions = {}): AsyncGenerator<ScannedRecord, ScanSummary, undefined> {
+  // A hand-written iterator over the batches: a record already read is handed out without the
+  // generator machinery (an async generator's yield* per record costs ~30% of the scan).
   const batches = scanStreamBatches(file, options);
-  for (;;) {
-    const step = await batches.next();
-    if (step.done) return step.value;
-    yield* step.value;
-  }
+  let batch: ScannedRecord[] = [];
+  let i = 0;
+  const it: AsyncGenerator<ScannedRecord, ScanSummary, undefined> = {
+    next(): Promise<IteratorResult<ScannedRecord, ScanSummary>> {
+      if (i < batch.length) return Promise.resolve({ value: batch[i++]!, done: false });
+      return batches.next().then((step) => {
+        if (step.done) return step;
+        batch = step.value;
+        i = 1;
+        return { value: batch[0]!, done: false };
+      });
+    },
+    async return(value: ScanSummary | PromiseLike<ScanSummary>): Promise<IteratorResult<ScannedRecord, ScanSummary>> {
+      batch = [];
+      const summary = await value;
+      await batches.return(summary); // closes the file
+      return { value: summary, done: true };
+    },
+    async throw(err: unknown): Promise<IteratorResult<ScannedRecord, ScanSummary>> {
+      batch = [];
+      await batches.return(undefined as unknown as ScanSummary);
+      throw err;
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+  };
+  return it;
 }
 
 function grow(buf: Buffer, filled: number): Buffer {

@@ -7,8 +7,6 @@ export interface StreamPaths {
   readonly streamsDir: string;
   /** `<storeDir>/streams/NAME.ndjson`: the stream itself, the truth. */
   readonly file: string;
-  /** `<storeDir>/streams/.sync/NAME`: the shared group-commit hint (volatile, never truth). */
-  readonly syncFile: string;
   /** `<storeDir>/quarantine/streams`: torn bytes cut from streams. */
   readonly quarantineDir: string;
   /** The path of `file` relative to the store, as written into reports. */
@@ -22,7 +20,6 @@ export function streamPaths(storeDir: string, name: string): StreamPaths {
   return {
     streamsDir,
     file: path.join(streamsDir, `${name}.ndjson`),
-    syncFile: path.join(streamsDir, '.sync', name),
     quarantineDir: path.join(storeDir, 'quarantine', 'streams'),
     relativeFile: `streams/${name}.ndjson`,
   };
