@@ -5,6 +5,8 @@ export { putDeltas, type PutInput, type PutResult } from './putDeltas.js';
 export { runMerges, planMerges, type MergeOptions, type MergePlanStep } from './runMerge.js';
 export { loadMergeSession, type MergeSession } from './mergeSession.js';
 export { loadStateAt, readMergeRecords, lastRecordAtOrBelow } from './stateAt.js';
+export { openJournalIndex, type JournalIndex } from './journalIndex.js';
+export { iterateHistory, type HistoryStep } from './iterateHistory.js';
 export { verifyStore, type VerifyReport, type VerifyFault } from './verifyStore.js';
 export { queryConflicts, queryEvents, readLog, matchesConflict, type ConflictFilter, type EventFilter } from './journalQueries.js';
 export { acquireMergeLock, processStartTime, type MergeLock, type LockHolder } from './mergeLock.js';

@@ -4,6 +4,7 @@ import { lineHash } from './journalFile.js';
 import { PlanHistory } from './planHistory.js';
 import { listSnapshotFrames } from './snapshots.js';
 import { loadStateAt, readMergeRecords } from './stateAt.js';
+import { openJournalIndex } from './journalIndex.js';
 import type { StoreContext } from './storeContext.js';
 
 /**
@@ -22,7 +23,13 @@ export interface MergeSession {
 export function loadMergeSession(ctx: StoreContext): MergeSession {
   const records = readMergeRecords(ctx);
   const history = PlanHistory.load(ctx);
-  const state = loadStateAt(ctx, undefined, records, history);
+  const index = openJournalIndex(ctx, { repair: true });
+  let state;
+  try {
+    state = loadStateAt(ctx, undefined, history, index);
+  } finally {
+    index.close();
+  }
   for (const r of records) for (const a of r.value.applied) state.applied.set(identityKey(a), a.sha256);
   const last = records.at(-1);
   const snaps = listSnapshotFrames(ctx.layout);

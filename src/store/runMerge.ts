@@ -11,6 +11,7 @@ import { archiveDirName } from './layout.js';
 import { clearIntent, journalSizes, writeIntent, type MergeIntent } from './mergeIntent.js';
 import type { MergeSession } from './mergeSession.js';
 import { writeSnapshot } from './snapshots.js';
+import { appendJournalIndex } from './journalIndex.js';
 import type { StoreContext } from './storeContext.js';
 
 /** Options of one merge run. */
@@ -120,6 +121,7 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
     appendDurable(ctx.layout.events, eventText);
     appendDurable(ctx.layout.merges, line + '\n'); // the commit point
   }
+  appendJournalIndex(ctx, step.frame, intent.sizes.merges);
   session.head = lineHash(line);
   session.mergesSinceSnapshot++;
   if (session.mergesSinceSnapshot >= plan.snapshotEvery) {

@@ -7,6 +7,10 @@ import { appliedDeltasOf } from './archive.js';
 import { lineHash, readJournal, type JournalLine } from './journalFile.js';
 import { PlanHistory } from './planHistory.js';
 import { listSnapshotFrames, readSnapshot } from './snapshots.js';
+import { openJournalIndex, type JournalIndex } from './journalIndex.js';
+import { snapshotName } from './layout.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StoreContext } from './storeContext.js';
 
 /** Reads the merge journal. */
@@ -25,41 +29,63 @@ export function lastRecordAtOrBelow(records: ReadonlyArray<{ value: MergeRecord 
   return lo - 1;
 }
 
+/** How many records back `loadStateAt` probes for a snapshot before listing the folder. */
+const SNAPSHOT_PROBE = 256;
+
+/** Decodes the snapshot of record `rec` when it is whole and anchored to that record; else undefined. */
+function trySnapshot(ctx: StoreContext, rec: JournalLine<MergeRecord>): MergeState | undefined {
+  const snap = readSnapshot(ctx.layout, rec.value.frame);
+  if (!snap || snap.snapshot.record_sha256 !== lineHash(rec.text)) return undefined;
+  try {
+    const state = decodeSnapshot(snap.snapshot);
+    return stateSha256(state) === rec.value.state_sha256 ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The merge state after the last merge at or below `frame` (default: the latest), PROTOCOL §3:
  * the nearest good snapshot at or below it, plus the archived deltas of later merges in the
- * order the merge records give. A snapshot whose state does not hash to its record's
- * `state_sha256` is skipped as a cache miss (verify reports it).
+ * order the merge records give. Records are found by binary search in the journal index, so the
+ * cost is that of at most `snapshotEvery` merges of replay, whatever the history length. A
+ * snapshot that does not match its record is skipped as a cache miss (verify reports it).
  */
-export function loadStateAt(ctx: StoreContext, frame?: number, records = readMergeRecords(ctx), history = PlanHistory.load(ctx)): MergeState {
-  const target = frame === undefined ? records.length - 1 : lastRecordAtOrBelow(records, frame);
-  if (target < 0) return createMergeState();
-  let state = createMergeState();
-  let from = 0;
-  const snapFrames = listSnapshotFrames(ctx.layout);
-  for (let i = snapFrames.length - 1; i >= 0; i--) {
-    const f = snapFrames[i];
-    if (f > records[target].value.frame) continue;
-    const idx = lastRecordAtOrBelow(records, f);
-    if (idx < 0 || records[idx].value.frame !== f) continue;
-    const snap = readSnapshot(ctx.layout, f);
-    if (!snap) continue;
-    let candidate: MergeState;
-    try {
-      candidate = decodeSnapshot(snap.snapshot);
-    } catch {
-      continue;
+export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHistory.load(ctx), index?: JournalIndex): MergeState {
+  const idx = index ?? openJournalIndex(ctx);
+  try {
+    const target = frame === undefined ? idx.count - 1 : idx.lastAtOrBelow(frame);
+    if (target < 0) return createMergeState();
+    let state: MergeState | undefined;
+    let from = 0;
+    const floor = Math.max(0, target - SNAPSHOT_PROBE);
+    for (let i = target; i >= floor && !state; i--) {
+      if (!existsSync(join(ctx.layout.root, snapshotName(idx.frameAt(i))))) continue;
+      state = trySnapshot(ctx, idx.read(i, i)[0]);
+      if (state) from = i + 1;
     }
-    if (snap.snapshot.record_sha256 !== lineHash(records[idx].text)) continue;
-    if (stateSha256(candidate) !== records[idx].value.state_sha256) continue;
-    state = candidate;
-    from = idx + 1;
-    break;
+    if (!state && floor > 0) {
+      // Snapshots are sparse here: list them instead of probing record by record.
+      const targetFrame = idx.frameAt(target);
+      for (const f of listSnapshotFrames(ctx.layout).filter((f) => f <= targetFrame).reverse()) {
+        const i = idx.lastAtOrBelow(f);
+        if (i < 0 || idx.frameAt(i) !== f) continue;
+        state = trySnapshot(ctx, idx.read(i, i)[0]);
+        if (state) {
+          from = i + 1;
+          break;
+        }
+      }
+    }
+    state ??= createMergeState();
+    for (let i = from; i <= target; i += 1000) {
+      for (const r of idx.read(i, Math.min(target, i + 999))) {
+        const plan = history.planAt(r.value.frame);
+        replayMerge(state, r.value.frame, appliedDeltasOf(ctx, r.value, plan), plan.keys);
+      }
+    }
+    return state;
+  } finally {
+    if (!index) idx.close();
   }
-  for (let i = from; i <= target; i++) {
-    const r = records[i].value;
-    const plan = history.planAt(r.frame);
-    replayMerge(state, r.frame, appliedDeltasOf(ctx, r, plan), plan.keys);
-  }
-  return state;
 }
