@@ -45,6 +45,15 @@ describe('scanStream', () => {
     }
   });
 
+  it('closes the file when the reader stops early', async () => {
+    const file = givenStreamFile(rec(0) + rec(1) + rec(2));
+    const it = scanStream(file);
+    for await (const r of it) if (r.record['i'] === 0) break;
+    expect(await it.next()).toMatchObject({ done: true });
+    const fds = fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+    expect(fds).not.toContain(file);
+  });
+
   it('never yields a partial last line', async () => {
     const file = givenStreamFile(rec(0) + '{"ts":"2026-04-19T14:30:01Z","i":1');
     const { records, summary } = await readAll(file, { chunkBytes: 16 });

@@ -56,9 +56,13 @@ export async function* scanStreamBatches(
     let base = from;
     for (;;) {
       if (filled === buf.length) buf = grow(buf, filled);
-      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, base + filled);
+      const want = buf.length - filled;
+      const { bytesRead } = await fh.read(buf, filled, want, base + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
+      // A short read is the end of the file as it is now. Stop there rather than read on after a
+      // partial line: an appender may cut a torn tail and write a new record in its place.
+      const atEnd = bytesRead < want;
       const out: ScannedRecord[] = [];
       const used = scanner.scan(buf, 0, filled, base, out);
       if (used > 0) {
@@ -70,6 +74,7 @@ export async function* scanStreamBatches(
         records += out.length;
         yield out;
       }
+      if (atEnd) break;
     }
     return { lines: scanner.lines, records, corrupt: scanner.corrupt, end: base, partialTailBytes: filled };
   } finally {
