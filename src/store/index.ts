@@ -11,6 +11,7 @@ export { verifyStore, type VerifyReport, type VerifyFault } from './verifyStore.
 export { queryConflicts, queryEvents, readLog, matchesConflict, type ConflictFilter, type EventFilter } from './journalQueries.js';
 export { acquireMergeLock, processStartTime, type MergeLock, type LockHolder } from './mergeLock.js';
 export { recoverMerge, type MergeIntent } from './mergeIntent.js';
-export { scanInbox, listInbox, type InboxScan } from './inbox.js';
+export { scanInbox, listInbox, archiveHash, type InboxScan, type InboxCache } from './inbox.js';
+export { watchMerges, type WatchOptions } from './watchMerges.js';
 export { readArchive, appliedDeltasOf, type ArchivedDelta } from './archive.js';
 export { writeFileDurable, createFileDurable, appendDurable, fsyncDir } from './durableFs.js';

@@ -2,6 +2,7 @@ import { identityKey } from '../delta/identity.js';
 import type { MergeState } from '../merge/mergeState.js';
 import { lineHash } from './journalFile.js';
 import { PlanHistory } from './planHistory.js';
+import type { InboxCache } from './inbox.js';
 import { listSnapshotFrames } from './snapshots.js';
 import { loadStateAt, readMergeRecords } from './stateAt.js';
 import { openJournalIndex } from './journalIndex.js';
@@ -17,6 +18,8 @@ export interface MergeSession {
   head: string | null;
   mergesSinceSnapshot: number;
   history: PlanHistory;
+  /** Parsed inbox files, so a long-running merger reads each file once. */
+  inbox: InboxCache;
 }
 
 /** Loads the merger's working state from the journal, snapshots and archive. */
@@ -36,5 +39,5 @@ export function loadMergeSession(ctx: StoreContext): MergeSession {
   const lastSnap = snaps.at(-1) ?? -1;
   let since = 0;
   for (let i = records.length - 1; i >= 0 && records[i].value.frame > lastSnap; i--) since++;
-  return { state, head: last ? lineHash(last.text) : null, mergesSinceSnapshot: since, history };
+  return { state, head: last ? lineHash(last.text) : null, mergesSinceSnapshot: since, history, inbox: new Map() };
 }

@@ -12,6 +12,7 @@ import { loadMergeSession, type MergeSession } from './mergeSession.js';
 import { putDeltas, type PutInput, type PutResult } from './putDeltas.js';
 import { runMerges, type MergeOptions } from './runMerge.js';
 import { loadStateAt } from './stateAt.js';
+import { scanInbox, type InboxScan } from './inbox.js';
 import { initStore, openStoreContext, type StoreContext } from './storeContext.js';
 import { verifyStore, type VerifyReport } from './verifyStore.js';
 
@@ -19,6 +20,8 @@ import { verifyStore, type VerifyReport } from './verifyStore.js';
 export interface Merger {
   /** Closes pending frames (all, up to `through`, or the given `frames`). */
   merge(opts?: MergeOptions): MergeRecord[];
+  /** Reads the inbox through the merger's cache (each file is parsed once while it waits). */
+  scan(): InboxScan;
   /** The state after the last merge (the merger's own copy: do not mutate). */
   readonly state: MergeState;
   /** Releases the lock. */
@@ -80,6 +83,10 @@ export function openMergerOn(ctx: StoreContext): Merger {
         session = undefined; // in-memory state may be ahead of the disk: reload next time
         throw e;
       }
+    },
+    scan() {
+      if (!session) session = loadMergeSession(ctx);
+      return scanInbox(ctx.layout, ctx.plan, session.inbox);
     },
     get state() {
       if (!session) session = loadMergeSession(ctx);

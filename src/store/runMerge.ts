@@ -154,7 +154,7 @@ function quarantineAlone(ctx: StoreContext, bad: InboxScan['bad'], now: number):
  */
 export function runMerges(ctx: StoreContext, session: MergeSession, opts: MergeOptions = {}): MergeRecord[] {
   const now = opts.now ?? Date.now;
-  const scan = scanInbox(ctx.layout, ctx.plan);
+  const scan = scanInbox(ctx.layout, ctx.plan, session.inbox);
   const steps = planMerges(session.state.frame, scan.valid, opts);
   if (steps.length === 0) {
     quarantineAlone(ctx, scan.bad, now());

@@ -1,6 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { MergeRecord } from '../merge/records.js';
-import { scanInbox } from './inbox.js';
 import { openMergerOn } from './openStore.js';
 import type { StoreContext } from './storeContext.js';
 
@@ -50,7 +49,7 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
   try {
     while (!opts.signal?.aborted) {
       const last = merger.state.frame ?? -1;
-      const scan = scanInbox(ctx.layout, ctx.plan);
+      const scan = merger.scan();
       const t = now();
       const reporters = new Map<number, Set<string>>();
       let late = false;
