@@ -39,7 +39,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--frames <n>', 'frames per writer', '50')
     .option('--writers <n>', 'writer processes', '8')
     .option('--seed <n>', 'seed of the writers\' randomness', '1')
-    .option('--timeout <ms>', 'frame timeout: how long the merger waits for a slow writer', '300')
+    .option('--timeout <ms>', 'frame timeout: how long the merger waits for a slow writer', '1000')
     .option('--json', 'print the summary as JSON')
     .action(action(async (o: DemoOptions) => {
       const frames = parseFrame(o.frames, '--frames'), n = parseFrame(o.writers, '--writers');

@@ -45,7 +45,7 @@ export async function runDemoWriter(o: DemoWriterOptions): Promise<void> {
   const sent = new Map<number, Delta>();
   for (let f = 1; f <= o.frames; f++) {
     await sleep(Math.max(0, o.startAt + (f - 1) * o.periodMs - Date.now()) + rnd() * o.periodMs * 0.5);
-    if (o.index === 3 && f % 9 === 0) await sleep(o.frameTimeoutMs * 1.5);
+    if (o.index === 3 && f % 16 === 0) await sleep(o.frameTimeoutMs * 1.2);
     const unit = await writer.run(f, (d) => {
       if (o.index === 7 && f % 11 === 0) throw new Error('model call timed out');
       const tokens = 50 + Math.floor(rnd() * 500);
