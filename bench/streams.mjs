@@ -113,112 +113,108 @@ async function durableBatches() {
     const total = quick ? 20_000 : size === 1000 ? 400_000 : size === 100 ? 150_000 : 30_000;
     const batches = Math.ceil(total / size);
     const records = Array.from({ length: size }, (_, i) => receipt('w0', i));
-    // Short rounds, interleaved, so a change in the disk's speed during the run hits all three.
-    const rounds = 5;
-    const perRound = Math.max(1, Math.round(batches / rounds));
-    const trials = { raw: [], framelog: [], sqlite: [] };
-    for (let t = 0; t < rounds; t++) {
-      trials.raw.push(await rawBatches(records, perRound, t));
-      trials.framelog.push(await framelogBatches(records, perRound, t));
-      if (Database) trials.sqlite.push(sqliteBatches(records, perRound, t));
-    }
-    const r = {
-      records: perRound * rounds * size,
-      raw: median(trials.raw),
-      framelog: median(trials.framelog),
-      sqlite: Database ? median(trials.sqlite) : null,
-      trials,
+    // The three take turns batch by batch, so the disk's changing speed (a shared VM's flush
+    // latency varies 2-3x within a minute) hits all of them alike.
+    const dir = path.join(work, `durable-${size}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const rawFd = fs.openSync(path.join(dir, 'raw.ndjson'), 'a');
+    const app = openStreamAppender(dir, 'receipts', { durability: 'fsync' });
+    const sq = Database ? sqliteOpen(path.join(dir, 'sq.db')) : undefined;
+    const ms = { raw: 0, framelog: 0, sqlite: 0 };
+    const steps = {
+      raw: () => rawBatch(rawFd, records),
+      framelog: () => app.appendBatch(records),
+      ...(sq ? { sqlite: () => sq.insertBatch(records) } : {}),
     };
+    const order = Object.keys(steps);
+    for (let b = 0; b < batches; b++) {
+      // Rotate who goes first, so none always runs right after another's sync.
+      for (let k = 0; k < order.length; k++) {
+        const name = order[(b + k) % order.length];
+        const t = performance.now();
+        await steps[name]();
+        ms[name] += performance.now() - t;
+      }
+    }
+    fs.closeSync(rawFd);
+    await app.close();
+    sq?.db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    const rate = (m) => Math.round((batches * size) / (m / 1000));
+    const r = { records: batches * size, raw: rate(ms.raw), framelog: rate(ms.framelog), sqlite: sq ? rate(ms.sqlite) : null };
     r.framelogVsRaw = round(r.framelog / r.raw, 3);
     r.framelogVsSqlite = r.sqlite ? round(r.framelog / r.sqlite, 2) : null;
     results.durableAppend[`batch${size}`] = r;
     log(`  batch ${String(size).padStart(4)}: raw ${fmt(r.raw)}  framelog ${fmt(r.framelog)} (${pct(r.framelogVsRaw)} of raw)  sqlite ${r.sqlite ? fmt(r.sqlite) : 'n/a'}`);
   }
   results.notes.push(
-    'raw = JSON.stringify each record (with the same ts prefix framelog adds), one writeSync of the batch, fdatasyncSync; framelog = openStreamAppender(durability fsync).appendBatch (validation, ts, flock, tail check, one write, fdatasync); sqlite = better-sqlite3 WAL synchronous=FULL, one transaction per batch of INSERTs of the same JSON text. Median of 5 interleaved rounds (raw, framelog, sqlite, raw, …).',
+    'durable batches: raw = JSON.stringify each record (with the same ts prefix framelog adds), one writeSync of the batch, fdatasyncSync; framelog = openStreamAppender(durability fsync).appendBatch (validation, ts, flock, tail check, one write, fdatasync); sqlite = better-sqlite3 WAL synchronous=FULL, one transaction per batch of INSERTs of the same JSON text. The three take turns batch by batch, the order rotating; each rate is its records over its own summed time.',
   );
 }
 
-async function rawBatches(records, batches, trial) {
-  const file = path.join(work, `raw-${records.length}-${trial}.ndjson`);
-  const fd = fs.openSync(file, 'a');
-  const t0 = performance.now();
-  for (let b = 0; b < batches; b++) {
-    const prefix = `{"ts":"${new Date().toISOString()}",`;
-    let text = '';
-    for (const r of records) text += prefix + JSON.stringify(r).slice(1) + '\n';
-    const buf = Buffer.from(text);
-    let done = 0;
-    while (done < buf.length) done += fs.writeSync(fd, buf, done);
-    fs.fdatasyncSync(fd);
-  }
-  const rate = (batches * records.length) / ((performance.now() - t0) / 1000);
-  fs.closeSync(fd);
-  fs.rmSync(file);
-  return Math.round(rate);
+function rawBatch(fd, records) {
+  const prefix = `{"ts":"${new Date().toISOString()}",`;
+  let text = '';
+  for (const r of records) text += prefix + JSON.stringify(r).slice(1) + '\n';
+  const buf = Buffer.from(text);
+  let done = 0;
+  while (done < buf.length) done += fs.writeSync(fd, buf, done);
+  fs.fdatasyncSync(fd);
 }
 
-async function framelogBatches(records, batches, trial) {
-  const dir = path.join(work, `fl-${records.length}-${trial}`);
-  const app = openStreamAppender(dir, 'receipts', { durability: 'fsync' });
-  const t0 = performance.now();
-  for (let b = 0; b < batches; b++) await app.appendBatch(records);
-  const rate = (batches * records.length) / ((performance.now() - t0) / 1000);
-  await app.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-  return Math.round(rate);
-}
-
-function sqliteBatches(records, batches, trial) {
-  const file = path.join(work, `sq-${records.length}-${trial}.db`);
+function sqliteOpen(file) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE receipts (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO receipts (body) VALUES (?)');
-  const insertBatch = db.transaction((rows) => {
+  const tx = db.transaction((rows) => {
     for (const r of rows) insert.run(r);
   });
-  const t0 = performance.now();
-  for (let b = 0; b < batches; b++) {
-    const prefix = `{"ts":"${new Date().toISOString()}",`;
-    insertBatch(records.map((r) => prefix + JSON.stringify(r).slice(1)));
-  }
-  const rate = (batches * records.length) / ((performance.now() - t0) / 1000);
-  db.close();
-  for (const f of [file, file + '-wal', file + '-shm']) fs.rmSync(f, { force: true });
-  return Math.round(rate);
+  return {
+    db,
+    insertBatch(records) {
+      const prefix = `{"ts":"${new Date().toISOString()}",`;
+      tx(records.map((r) => prefix + JSON.stringify(r).slice(1)));
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 async function eightProcesses() {
-  const ms = quick ? 1500 : 4000;
-  log(`8 processes, each waiting for its own single durable record (${ms / 1000} s each)`);
-  const out = {};
-  for (const kind of ['raw', 'framelog', ...(Database ? ['sqlite'] : [])]) {
-    const dir = path.join(work, `eight-${kind}`);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, kind === 'sqlite' ? 'eight.db' : 'eight.ndjson');
-    if (kind === 'sqlite') {
-      const db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      db.exec('CREATE TABLE receipts (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
-      db.close();
+  const ms = quick ? 1000 : 2000;
+  const rounds = 3;
+  log(`8 processes, each waiting for its own single durable record (${rounds} rounds of ${ms / 1000} s per kind, interleaved)`);
+  const kinds = ['raw', 'framelog', ...(Database ? ['sqlite'] : [])];
+  const out = Object.fromEntries(kinds.map((k) => [k, { records: 0, perSecond: 0, perRound: [] }]));
+  for (let round = 0; round < rounds; round++) {
+    for (const kind of kinds) {
+      const dir = path.join(work, `eight-${kind}-${round}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, kind === 'sqlite' ? 'eight.db' : 'eight.ndjson');
+      if (kind === 'sqlite') {
+        const db = new Database(file);
+        db.pragma('journal_mode = WAL');
+        db.exec('CREATE TABLE receipts (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+        db.close();
+      }
+      const startAt = Date.now() + 1000;
+      const counts = await Promise.all(Array.from({ length: 8 }, (_, i) => child({ kind, id: `p${i}`, file, dir, startAt, ms })));
+      const total = counts.reduce((a, b) => a + b, 0);
+      out[kind].records += total;
+      out[kind].perRound.push({ perSecond: Math.round(total / (ms / 1000)), perProcess: counts });
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    const startAt = Date.now() + 1500;
-    const counts = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => child({ kind, id: `p${i}`, file, dir, startAt, ms })),
-    );
-    const total = counts.reduce((a, b) => a + b, 0);
-    out[kind] = { records: total, perSecond: Math.round(total / (ms / 1000)), perProcess: counts };
-    log(`  ${kind.padEnd(8)} ${fmt(out[kind].perSecond)} records/s (${counts.join(', ')})`);
-    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  for (const kind of kinds) {
+    out[kind].perSecond = Math.round(out[kind].records / ((rounds * ms) / 1000));
+    log(`  ${kind.padEnd(8)} ${fmt(out[kind].perSecond)} records/s (rounds: ${out[kind].perRound.map((r) => fmt(r.perSecond)).join(', ')})`);
   }
   out.framelogVsRaw = round(out.framelog.perSecond / out.raw.perSecond, 2);
   out.framelogVsSqlite = out.sqlite ? round(out.framelog.perSecond / out.sqlite.perSecond, 2) : null;
   results.eightProcesses = out;
   results.notes.push(
-    '8 processes: raw = each loops writeSync(O_APPEND) + fdatasyncSync per record; framelog = each loops await append() with durability batch (cross-process group commit); sqlite = each loops single-row autocommit INSERTs (WAL, synchronous=FULL, busy_timeout 10 s). All 8 start together and run for the same time.',
+    '8 processes: raw = each loops writeSync(O_APPEND) + fdatasyncSync per record; framelog = each loops await append() with durability batch; sqlite = each loops single-row autocommit INSERTs (WAL, synchronous=FULL, busy_timeout 10 s). All 8 start together; 3 rounds per kind, interleaved.',
   );
 }
 

@@ -76,6 +76,8 @@ class Appender implements StreamAppender {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly tail = Buffer.alloc(1);
+  /** Size of the open file right after our last write (-1: unknown). */
+  private ourEnd = -1;
 
   constructor(
     private readonly paths: StreamPaths,
@@ -171,7 +173,9 @@ class Appender implements StreamAppender {
           reopen = true; // replaced by a rename (compaction) or removed: write to what the path names now
         } else {
           let start = st.size;
-          if (start > 0 && this.lastByte(fd, start) !== 10) start = this.cutTornTail(fd, st.ino, start);
+          // Unless the file still ends where our last write did (then it ends in our newline),
+          // look at its last byte: anything after the last newline is a torn record.
+          if (start > 0 && start !== this.ourEnd && this.lastByte(fd, start) !== 10) start = this.cutTornTail(fd, st.ino, start);
           try {
             writeAll(fd, buf, null);
           } catch (err) {
@@ -182,6 +186,7 @@ class Appender implements StreamAppender {
             }
             throw err;
           }
+          this.ourEnd = start + buf.length;
           return { fd, start };
         }
       } finally {
@@ -214,8 +219,17 @@ class Appender implements StreamAppender {
   }
 
   private openFile(): number {
+    this.ourEnd = -1;
     const existed = fs.existsSync(this.file);
-    const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
+    const flags = fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT;
+    let fd: number;
+    try {
+      // Reading the last byte would otherwise update atime, a journaled inode change per append.
+      fd = fs.openSync(this.file, flags | (fs.constants.O_NOATIME ?? 0), 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+      fd = fs.openSync(this.file, flags, 0o644); // O_NOATIME needs the file's owner
+    }
     if (!existed) fsyncDir(this.paths.streamsDir);
     return fd;
   }
