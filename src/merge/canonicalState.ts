@@ -1,7 +1,7 @@
 import { canonicalJson } from '../delta/canonicalJson.js';
 import { sha256Hex } from '../delta/contentHash.js';
 import type { JsonObject, JsonValue } from '../delta/types.js';
-import type { MergeState } from './mergeState.js';
+import type { FieldEntry, ItemEntry, MergeState } from './mergeState.js';
 
 /** Canonical state (PROTOCOL §4): the same for every transport and arrival order. */
 export interface State {
@@ -40,9 +40,55 @@ export function toState(s: MergeState): State {
   return { counters, entities, items } as State;
 }
 
-/** Canonical JSON of a state: byte-identical wherever it was computed. */
+const key = (k: string): string => JSON.stringify(k);
+const itemCanon = (e: ItemEntry): string => e.canon ?? (e.canon = canonicalJson(e.item));
+const fieldCanon = (e: FieldEntry): string => e.canon ?? (e.canon = canonicalJson(e.value));
+
+/**
+ * Canonical JSON of a state: byte-identical wherever it was computed (equal to
+ * `canonicalJson(toState(s))`). Built from each item's and field's cached canonical text, so a
+ * merge re-serialises only what it wrote, and hashing the state is one pass over its bytes.
+ */
 export function stateJson(s: MergeState): string {
-  return canonicalJson(toState(s) as unknown as JsonValue);
+  const parts: string[] = ['{"counters":{'];
+  let first = true;
+  for (const k of sortedKeys(s.counters)) {
+    parts.push((first ? '' : ',') + key(k) + ':' + JSON.stringify(s.counters.get(k)));
+    first = false;
+  }
+  parts.push('},"entities":{');
+  let firstType = true;
+  for (const t of sortedKeys(s.entities)) {
+    const byId = s.entities.get(t)!;
+    let firstId = true;
+    for (const id of sortedKeys(byId)) {
+      const fields = byId.get(id)!;
+      if (fields.size === 0) continue;
+      if (firstId) parts.push((firstType ? '' : ',') + key(t) + ':{');
+      parts.push((firstId ? '' : ',') + key(id) + ':{');
+      let firstField = true;
+      for (const f of sortedKeys(fields)) {
+        parts.push((firstField ? '' : ',') + key(f) + ':' + fieldCanon(fields.get(f)!));
+        firstField = false;
+      }
+      parts.push('}');
+      firstId = false;
+      firstType = false;
+    }
+    if (!firstId) parts.push('}');
+  }
+  parts.push('},"items":{');
+  first = true;
+  for (const c of sortedKeys(s.items)) {
+    const order = s.items.get(c)!.order;
+    if (order.length === 0) continue;
+    parts.push((first ? '' : ',') + key(c) + ':[');
+    for (let i = 0; i < order.length; i++) parts.push((i ? ',' : '') + itemCanon(order[i]));
+    parts.push(']');
+    first = false;
+  }
+  parts.push('}}');
+  return parts.join('');
 }
 
 /** SHA-256 of the canonical state, as merge records carry it. */

@@ -21,6 +21,8 @@ export interface Collection {
 export interface FieldEntry {
   value: JsonValue;
   stamp: Stamp;
+  /** Canonical JSON of `value`, computed the first time it is needed. */
+  canon?: string;
 }
 
 /**

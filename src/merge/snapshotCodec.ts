@@ -1,5 +1,6 @@
 import type { Stamp } from '../delta/stamp.js';
 import type { JsonObject, JsonValue } from '../delta/types.js';
+import { canonicalJson } from '../delta/canonicalJson.js';
 import { createMergeState, type FieldEntry, type ItemEntry, type MergeState } from './mergeState.js';
 
 /** A stamp as snapshots store it: `[frame, utcMs, writer, seq, pos]`. */
@@ -62,4 +63,40 @@ export function decodeSnapshot(snap: Snapshot): MergeState {
     s.entities.set(t, byId);
   }
   return s;
+}
+
+const sortedKeys = <V>(m: Map<string, V>): string[] => [...m.keys()].sort();
+const stampText = (s: Stamp): string => `[${s.frame},${s.utcMs},${JSON.stringify(s.writer)},${s.seq},${s.pos}]`;
+
+/**
+ * The canonical JSON of a state's snapshot (equal to `canonicalJson(encodeSnapshot(s))` with
+ * `record_sha256` set), built from cached fragments: one pass over the state's bytes.
+ */
+export function snapshotJson(s: MergeState, recordSha256: string | null): string {
+  if (s.frame === null) throw new Error('cannot snapshot the state before the first merge');
+  const parts: string[] = ['{"counters":{'];
+  sortedKeys(s.counters).forEach((k, i) => parts.push((i ? ',' : '') + JSON.stringify(k) + ':' + JSON.stringify(s.counters.get(k))));
+  parts.push('},"entities":{');
+  sortedKeys(s.entities).forEach((t, i) => {
+    const byId = s.entities.get(t)!;
+    parts.push((i ? ',' : '') + JSON.stringify(t) + ':{');
+    sortedKeys(byId).forEach((id, j) => {
+      const fields = byId.get(id)!;
+      parts.push((j ? ',' : '') + JSON.stringify(id) + ':{');
+      sortedKeys(fields).forEach((f, k) => {
+        const e = fields.get(f)!;
+        parts.push((k ? ',' : '') + JSON.stringify(f) + ':[' + (e.canon ?? (e.canon = canonicalJson(e.value))) + ',' + stampText(e.stamp) + ']');
+      });
+      parts.push('}');
+    });
+    parts.push('}');
+  });
+  parts.push(`},"frame":${s.frame},"items":{`);
+  sortedKeys(s.items).forEach((c, i) => {
+    parts.push((i ? ',' : '') + JSON.stringify(c) + ':[');
+    s.items.get(c)!.order.forEach((e, j) => parts.push((j ? ',' : '') + '[' + JSON.stringify(e.key) + ',' + stampText(e.stamp) + ',' + (e.canon ?? (e.canon = canonicalJson(e.item))) + ']'));
+    parts.push(']');
+  });
+  parts.push('}' + (recordSha256 ? `,"record_sha256":${JSON.stringify(recordSha256)}` : '') + '}');
+  return parts.join('');
 }

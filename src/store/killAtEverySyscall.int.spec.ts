@@ -76,7 +76,7 @@ describe.skipIf(!hasStrace && !process.env.CI)('a merge killed at every file-cha
       const got = outcome(dir);
       if (!report.ok) failures.push(`${s}#${n}: verify: ${report.faults[0].file}: ${report.faults[0].message}`);
       else if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${s}#${n}: outcome differs: ${JSON.stringify(got).slice(0, 300)}`);
-      else if (existsSync(join(dir, 'journal', 'merge-intent.json'))) failures.push(`${s}#${n}: intent left behind`);
+      else if (readFileSync(join(dir, 'journal', 'merge-intent.json'), 'utf8') !== '{}\n') failures.push(`${s}#${n}: intent left behind`);
       rmSync(dir, { recursive: true, force: true });
     };
     for (let i = 0; i < cases.length; i += 2) await Promise.all(cases.slice(i, i + 2).map((c, j) => one(c, i + j)));

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { MergeRecord } from '../merge/records.js';
-import { fsyncDir, moveNoReplace, truncateDurable, writeFileDurable } from './durableFs.js';
+import { fsyncDir, moveNoReplace, truncateDurable, writeAll } from './durableFs.js';
 import { readJournal } from './journalFile.js';
 import { archiveDirName } from './layout.js';
 import type { StoreContext } from './storeContext.js';
@@ -29,17 +29,49 @@ export function journalSizes(ctx: StoreContext): MergeIntent['sizes'] {
   return { merges: size(l.merges), conflicts: size(l.conflicts), events: size(l.events), plans: size(l.plans) };
 }
 
-/** Writes the intent durably. */
+/** What the intent file holds between merges. */
+const IDLE = '{}\n';
+
+/**
+ * Writes the intent durably, in place: one write and one `fdatasync` (the file itself lives on
+ * between merges, so no folder sync is needed after the first). Only its first line counts: a
+ * torn write has no complete line, and nothing was moved before the sync returned.
+ */
 export function writeIntent(ctx: StoreContext, intent: MergeIntent): void {
-  writeFileDurable(ctx.layout.intent, JSON.stringify(intent) + '\n');
+  const created = !existsSync(ctx.layout.intent);
+  const fd = openSync(ctx.layout.intent, constants.O_WRONLY | constants.O_CREAT, 0o644);
+  try {
+    const buf = Buffer.from(JSON.stringify(intent) + '\n');
+    writeAll(fd, buf, 0);
+    ftruncateSync(fd, buf.length);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (created) fsyncDir(ctx.layout.journal);
 }
 
-/** Removes the intent once the merge is whole. */
+/** Marks the intent done once the merge is whole (not synced: redoing a finished intent is a no-op). */
 export function clearIntent(ctx: StoreContext): void {
+  if (existsSync(ctx.layout.intent)) writeFileSync(ctx.layout.intent, IDLE);
+}
+
+/** The pending intent, or undefined when the merger is idle (or the intent was torn, so never acted on). */
+export function readIntent(ctx: StoreContext): MergeIntent | undefined {
+  let text: string;
   try {
-    unlinkSync(ctx.layout.intent);
+    text = readFileSync(ctx.layout.intent, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const nl = text.indexOf('\n');
+  if (nl < 0) return undefined;
+  try {
+    const v = JSON.parse(text.slice(0, nl)) as Partial<MergeIntent>;
+    return typeof v.frame === 'number' && Array.isArray(v.moves) ? (v as MergeIntent) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -60,15 +92,8 @@ function freeName(dir: string, name: string): string {
  */
 export function recoverMerge(ctx: StoreContext): 'finished' | 'undone' | undefined {
   const l = ctx.layout;
-  let intent: MergeIntent;
-  try {
-    intent = JSON.parse(readFileSync(l.intent, 'utf8')) as MergeIntent;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // A torn intent was never acted on: its temp file is renamed into place only when whole.
-    clearIntent(ctx);
-    return undefined;
-  }
+  const intent = readIntent(ctx);
+  if (!intent) return undefined;
   const root = l.root;
   // The record is committed when a complete line for this frame stands after the old size.
   const records = readJournal<MergeRecord>(l.merges, 'journal/merges.ndjson');

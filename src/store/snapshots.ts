@@ -1,10 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../delta/canonicalJson.js';
-import type { JsonValue } from '../delta/types.js';
-import { encodeSnapshot, type Snapshot } from '../merge/snapshotCodec.js';
+import { snapshotJson, type Snapshot } from '../merge/snapshotCodec.js';
 import type { MergeState } from '../merge/mergeState.js';
-import { writeFileDurable } from './durableFs.js';
+import { tempNameFor } from './durableFs.js';
 import { snapshotName, type StoreLayout } from './layout.js';
 
 const SNAPSHOT_FILE = /^frame-(\d+)\.json$/;
@@ -28,14 +26,19 @@ export function listSnapshotFrames(layout: StoreLayout): number[] {
 
 /** The canonical text of a state's snapshot (what the file holds, and what verify compares). */
 export function snapshotText(state: MergeState, recordSha256: string | null): string {
-  const snap = encodeSnapshot(state);
-  if (recordSha256) snap.record_sha256 = recordSha256;
-  return canonicalJson(snap as unknown as JsonValue) + '\n';
+  return snapshotJson(state, recordSha256) + '\n';
 }
 
-/** Writes the snapshot of `state`, anchored to its merge record's line hash (temp + fsync + rename). */
+/**
+ * Writes the snapshot of `state`, anchored to its merge record's line hash: temp + rename, so a
+ * reader never sees half of it, but not fsynced — a snapshot is a cache, and one lost to a power
+ * failure is a cache miss (an unreadable one is skipped the same way).
+ */
 export function writeSnapshot(layout: StoreLayout, state: MergeState, recordSha256: string | null): void {
-  writeFileDurable(join(layout.root, snapshotName(state.frame as number)), snapshotText(state, recordSha256));
+  const path = join(layout.root, snapshotName(state.frame as number));
+  const tmp = tempNameFor(path);
+  writeFileSync(tmp, snapshotText(state, recordSha256));
+  renameSync(tmp, path);
 }
 
 /** Reads the snapshot of `frame`, or undefined when it is missing or unreadable (a cache miss). */

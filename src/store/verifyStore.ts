@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { archiveHash } from './inbox.js';
+import { readIntent } from './mergeIntent.js';
 import { canonicalJson } from '../delta/canonicalJson.js';
 import { sha256Hex } from '../delta/contentHash.js';
 import type { JsonValue } from '../delta/types.js';
@@ -64,7 +65,7 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
     report.ok = false;
     return report;
   }
-  const inProgress = existsSync(ctx.layout.intent);
+  const inProgress = readIntent(ctx) !== undefined;
   // 1. The chain: each record names the hash of the line before it.
   let prev: string | null = null;
   let lastFrame = -1;
@@ -171,7 +172,9 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
       report.snapshots++;
       const snap = readSnapshot(ctx.layout, rec.frame);
       const anchor = snap?.snapshot.record_sha256 ?? null;
-      if (!snap || canon(snap.snapshot) + '\n' !== snapshotText(state, anchor)) {
+      if (!snap) {
+        fault({ file: snapshotName(rec.frame), frame: rec.frame, message: 'snapshot unreadable (a cache: delete it; a power failure can cut an unsynced snapshot short)' });
+      } else if (canon(snap.snapshot) + '\n' !== snapshotText(state, anchor)) {
         fault({ file: snapshotName(rec.frame), frame: rec.frame, message: 'snapshot differs from the state recomputed at its frame (edited or corrupt)' });
       } else if (anchor !== lineHash(r.text)) {
         fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: `merge record differs from the one ${snapshotName(rec.frame)} was written after (record edited)` });
