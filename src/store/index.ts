@@ -2,6 +2,7 @@ export { openStore, openMergerOn, type Store, type Merger } from './openStore.js
 export { initStore, openStoreContext, planSha256, type StoreContext } from './storeContext.js';
 export { storeLayout, resolveStoreDir, DEFAULT_STORE_DIR, archiveDirName, snapshotName, type StoreLayout } from './layout.js';
 export { putDeltas, type PutInput, type PutResult } from './putDeltas.js';
+export { landDeltas, type Landed } from './landDeltas.js';
 export { runMerges, planMerges, type MergeOptions, type MergePlanStep } from './runMerge.js';
 export { loadMergeSession, type MergeSession } from './mergeSession.js';
 export { loadStateAt, readMergeRecords, lastRecordAtOrBelow } from './stateAt.js';

@@ -22,6 +22,11 @@ export interface MergeOptions {
   frames?: number[];
   /** The merger's clock (epoch ms); tests pin it. */
   now?: () => number;
+  /**
+   * Called after each merge is whole (record committed, snapshot written), before the next one
+   * starts: a git transport commits "merge frame N" here, a remote one acknowledges.
+   */
+  onCommit?: (record: MergeRecord) => void;
 }
 
 /** Which frames a run closes, and which deltas each merge takes. */
@@ -161,6 +166,10 @@ export function runMerges(ctx: StoreContext, session: MergeSession, opts: MergeO
     return [];
   }
   const records: MergeRecord[] = [];
-  for (let i = 0; i < steps.length; i++) records.push(commitMerge(ctx, session, steps[i], i === 0 ? scan.bad : [], now()));
+  for (let i = 0; i < steps.length; i++) {
+    const record = commitMerge(ctx, session, steps[i], i === 0 ? scan.bad : [], now());
+    records.push(record);
+    opts.onCommit?.(record);
+  }
   return records;
 }

@@ -152,3 +152,23 @@ describe('filesystem store', () => {
     expect(readFileSync(join(s.dir, 'journal', 'merge-intent.json'), 'utf8')).toBe('{}\n'); // idle
   });
 });
+
+describe('landing deltas from a transport', () => {
+  it('keeps bytes as received, names copies by identity and hash, and lets the merge quarantine bad ones', async () => {
+    const { landDeltas } = await import('./landDeltas.js');
+    const s = await given();
+    const good = Buffer.from('{"frame":1,"writer":"a","utc":"2026-04-19T14:30:01Z","counters":{"n":1}}');
+    const other = Buffer.from('{"frame":1,"writer":"a","utc":"2026-04-19T14:30:02Z","counters":{"n":5}}');
+    const landed = landDeltas(s.context, [good, good, other, Buffer.from('{"frame":')]);
+    expect(landed.map((l) => l.written)).toEqual([true, false, true, true]);
+    expect(landed[3].name).toMatch(/^unparsed-[0-9a-f]{24}\.json$/);
+    const seen: number[] = [];
+    const m = (await import('./openStore.js')).openMergerOn(s.context);
+    const [r] = m.merge({ onCommit: (rec) => seen.push(rec.frame) });
+    m.close();
+    expect(seen).toEqual([1]);
+    expect(r.quarantined).toHaveLength(1);
+    expect(r.conflicts).toBe(1);
+    expect((await s.stateAt()).counters.n).toBe(1);
+  });
+});
