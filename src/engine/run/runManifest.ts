@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject } from '../../delta/types.js';
+import { FramelogError } from '../../errors.js';
+import { createFileDurable } from '../../store/durableFs.js';
+
+/** Where a fork came from: its parent run and the frame it shares history up to. */
+export interface ParentLink {
+  name: string;
+  seed: string;
+  /** The parent's store folder, as the fork was given it. */
+  dir: string;
+  /** Frames 0 … `frame` are the parent's, byte for byte. */
+  frame: number;
+  /** SHA-256 of the parent's merge record line for `frame` (null when no merge closed it). */
+  record_sha256: string | null;
+  /** The parent's state hash at `frame`. */
+  state_sha256: string | null;
+}
+
+/**
+ * `run.json` in a run's store: what makes the run reproducible (name, seed, shard count,
+ * parameters, logical clock) and, for a fork, its parent. It holds no wall time and no path of
+ * its own, so two runs of the same name, seed and code are byte-identical.
+ */
+export interface RunManifest {
+  version: 1;
+  name: string;
+  seed: string;
+  shards: number;
+  params: JsonObject;
+  clock: { start: string; stepMs: number };
+  parent: ParentLink | null;
+}
+
+/** The manifest file of the store at `dir`. */
+export const manifestPath = (dir: string): string => join(dir, 'run.json');
+
+/** Reads `run.json`, or undefined when the store has none. */
+export function readRunManifest(dir: string): RunManifest | undefined {
+  const file = manifestPath(dir);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunManifest;
+  } catch (e) {
+    throw new FramelogError(`${file}: not JSON: ${(e as Error).message}`, 'bad-run');
+  }
+}
+
+/** Writes `run.json` once (durably; never replaces one). */
+export function writeRunManifest(dir: string, m: RunManifest): void {
+  createFileDurable(manifestPath(dir), Buffer.from(JSON.stringify(m, null, 2) + '\n'));
+}
+
+/** Throws when the store's manifest describes another run than `want`. */
+export function checkSameRun(dir: string, have: RunManifest, want: Pick<RunManifest, 'name' | 'seed' | 'shards'>): void {
+  for (const k of ['name', 'seed', 'shards'] as const) {
+    if (have[k] !== want[k]) {
+      throw new FramelogError(`${dir}: holds run ${JSON.stringify(have.name)} with ${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])} (give another dir, or fork the run)`, 'other-run');
+    }
+  }
+}

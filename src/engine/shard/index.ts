@@ -1,0 +1,1 @@
+export { ShardHost, type ShardHostOptions, type WorkerEvent, type FrameReport } from './ShardHost.js';

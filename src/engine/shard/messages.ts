@@ -1,0 +1,32 @@
+import type { JsonObject } from '../../delta/types.js';
+
+/** Coordinator → worker: how to build deltas. */
+export interface InitMessage {
+  type: 'init';
+  dir: string;
+  /** The module (absolute path) exporting the simulation. */
+  module: string;
+  exportName: string;
+  seed: string;
+  params: JsonObject;
+  shards: number;
+  start: string;
+  stepMs: number;
+  wallTime: boolean;
+}
+
+/** Coordinator → worker: compute these shards' deltas for `frame` from `state` (canonical JSON). */
+export interface FrameMessage {
+  type: 'frame';
+  frame: number;
+  shards: number[];
+  state: string;
+}
+
+/** Worker → coordinator. */
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'done'; frame: number; shards: number[] }
+  | { type: 'error'; message: string };
+
+export type CoordinatorMessage = InitMessage | FrameMessage | { type: 'stop' };

@@ -1,0 +1,1 @@
+export type { Simulation, TickFn, InitFn, InitialState, DeltaOps } from './Simulation.js';
