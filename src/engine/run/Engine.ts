@@ -74,7 +74,7 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
   readonly dir: string;
   private readonly clock: LogicalClock;
 
-  constructor(private readonly opts: EngineOptions<P>, parent: RunManifest['parent'] = null) {
+  constructor(private readonly opts: EngineOptions<P>) {
     const shards = opts.shards ?? 1;
     if (!Number.isSafeInteger(shards) || shards < 1 || shards > 4096) throw new FramelogError(`shards ${shards}: must be an integer from 1 to 4096`, 'bad-argument');
     if (typeof opts.tick !== 'function') throw new FramelogError('tick: must be a function (ctx, state, frame) => delta', 'bad-argument');
@@ -82,7 +82,7 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
     const clock = logicalClock(opts.start, opts.stepMs);
     const manifest: RunManifest = {
       version: 1, name: opts.name, seed: String(opts.seed), shards, params: (opts.params ?? {}) as JsonObject,
-      clock: { start: clock.startUtc, stepMs: clock.stepMs }, parent,
+      clock: { start: clock.startUtc, stepMs: clock.stepMs }, parent: null,
     };
     const ctx = Engine.openOrCreate(opts, manifest);
     super(ctx);
@@ -166,7 +166,8 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
     const m = this.manifest;
     const parent = { name: m.name, seed: m.seed, dir: this.dir, frame, record_sha256: lineHash(records[i].text), state_sha256: records[i].value.state_sha256 };
     const params = { ...m.params, ...(o.params ?? {}) } as P;
-    return new Engine<P>({ ...this.opts, dir: o.dir, seed: o.seed ?? m.seed, name: o.name ?? m.name, params, start: m.clock.start, stepMs: m.clock.stepMs, shards: m.shards, workers: o.workers ?? this.opts.workers }, parent);
+    writeRunManifest(o.dir, { ...m, name: o.name ?? m.name, seed: String(o.seed ?? m.seed), params, parent });
+    return new Engine<P>({ ...this.opts, dir: o.dir, seed: o.seed ?? m.seed, name: o.name ?? m.name, params, start: m.clock.start, stepMs: m.clock.stepMs, shards: m.shards, workers: o.workers ?? this.opts.workers });
   }
 
   /** Recomputes every merge from the archive (see `framelog verify`). */
