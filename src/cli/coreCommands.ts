@@ -12,6 +12,7 @@ import { openMergerOn } from '../store/openStore.js';
 import { loadStateAt } from '../store/stateAt.js';
 import { queryConflicts, queryEvents, readLog, type ConflictFilter } from '../store/journalQueries.js';
 import { verifyStore } from '../store/verifyStore.js';
+import { ensureToken } from '../server/token.js';
 import { watchMerges } from '../store/watchMerges.js';
 import { action, parseFrame, printNdjson, readStdin, splitLines, style } from './output.js';
 import { printDiff, printMergeSummary } from './humanOutput.js';
@@ -36,6 +37,7 @@ export function registerCoreCommands(program: Command): void {
     .action(action((o: DirOpt & { writers?: string }) => {
       const dir = resolveStoreDir(o.dir);
       const ctx = initStore(dir, o.writers ? { writers: o.writers.split(',').filter(Boolean) } : {});
+      ensureToken(dir);
       if (o.json) printNdjson([{ dir, plan: ctx.plan }]);
       else process.stdout.write(`initialised framelog store at ${dir}\n`);
     }));

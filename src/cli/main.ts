@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerCoreCommands } from './coreCommands.js';
 import { registerDemoCommand } from './demoCommand.js';
 import { registerStreamCommands } from './streamCommands.js';
+import { registerServerCommands } from './serverCommands.js';
 
 const program = new Command()
   .name('framelog')
@@ -27,4 +28,5 @@ The store folder is --dir, or $FRAMELOG_DIR, or .framelog.`);
 registerCoreCommands(program);
 registerStreamCommands(program);
 registerDemoCommand(program);
+registerServerCommands(program);
 await program.parseAsync(process.argv);

@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { openJournalIndex } from '../store/journalIndex.js';
+import { streamPaths } from '../stream/streamPaths.js';
+import { ApiError } from './ApiError.js';
+import { one, streamNameParam, wholeNumber, type Query } from './queryParams.js';
+import type { Route, ServerContext } from './Route.js';
+import type { FileTail, TailStart } from './sse/FileTail.js';
+import { readFully } from './sse/FileTail.js';
+import { mergeRecordFrame, readyFrame, streamRecordFrame } from './sse/sseLines.js';
+
+/** The credential class a request was admitted with (set by the auth hook): the key of the per-token cap. */
+export const credentialOf = new WeakMap<object, string>();
+
+const RETRY_MS = 1000;
+
+/** Where to start: `Last-Event-ID` (a reconnect) wins over `?cursor=`; neither means "from now". */
+function startCursor(req: FastifyRequest<{ Querystring: Query }>): number | undefined {
+  const header = req.headers['last-event-id'];
+  if (typeof header === 'string' && header.trim() !== '') return wholeNumber(header.trim(), 'Last-Event-ID', 'bad-cursor');
+  const q = one(req.query, 'cursor');
+  return q === undefined || q === 'end' ? undefined : wholeNumber(q, 'cursor', 'bad-cursor');
+}
+
+/** Offset just after the last newline of `file` (0 when it has none or does not exist). */
+function completeEnd(file: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (let end = fs.fstatSync(fd).size; end > 0; ) {
+      const from = Math.max(0, end - buf.length);
+      const got = readFully(fd, buf, end - from, from);
+      const nl = buf.lastIndexOf(10, got - 1);
+      if (nl >= 0) return from + nl + 1;
+      end = from;
+    }
+    return 0;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** True when byte `cursor` of `file` starts a line (byte `cursor - 1` is a newline). */
+function atLineStart(file: string, cursor: number): boolean {
+  if (cursor === 0) return true;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    return readFully(fd, b, 1, cursor - 1) === 1 && b[0] === 10;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Hands the response over to the SSE registry: headers now, the rest as records arrive. */
+function open(req: FastifyRequest, reply: FastifyReply, server: ServerContext, tail: FileTail, start: TailStart, id: number): void {
+  const headers = {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  };
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, headers);
+  req.raw.socket.setNoDelay(true);
+  req.raw.socket.setTimeout(0); // heartbeats and the slow-client rule govern a live connection
+  server.sse.connect(res, tail, start, credentialOf.get(req) ?? 'anonymous', readyFrame(id, RETRY_MS));
+}
+
+/** Runs `validate` on a fresh tail, closing the tail again when the connection is refused. */
+function withTail<T>(server: ServerContext, tail: FileTail, validate: () => T): T {
+  try {
+    return validate();
+  } catch (err) {
+    server.sse.dropIfUnused(tail);
+    throw err;
+  }
+}
+
+const CURSOR_DOC = { name: 'cursor', description: 'where to start: a cursor (an event id), or `end` for live records only (the default). A `Last-Event-ID` header wins' };
+
+/** Live Server-Sent Events: merge records and stream records, replayed from a cursor and then followed. */
+export const sseRoutes: Route[] = [
+  {
+    method: 'GET',
+    url: '/api/merges/events',
+    summary: 'SSE: merge records as they commit (`event: merge`); the event id is the number of records up to it, so a reconnect with Last-Event-ID resumes exactly',
+    access: 'read',
+    sse: true,
+    query: [{ ...CURSOR_DOC, description: CURSOR_DOC.description + ' (here: a record index, 0 = from the first merge)' }],
+    responses: { 200: 'text/event-stream: `ready` (id = start cursor), then `merge` events; `: heartbeat` comments', 409: 'cursor past the last record', 429: 'too many live connections' },
+    handle(req, reply, server) {
+      const ctx = server.store();
+      const cursor = startCursor(req);
+      server.sse.admit(credentialOf.get(req) ?? 'anonymous');
+      const tail = server.sse.tail(ctx.layout.merges, mergeRecordFrame, () => {
+        const idx = openJournalIndex(ctx);
+        try {
+          if (idx.count === 0) return { pos: 0, lines: 0 };
+          const last = idx.read(idx.count - 1, idx.count - 1)[0];
+          return { pos: last.offset + Buffer.byteLength(last.text) + 1, lines: idx.count };
+        } finally {
+          idx.close();
+        }
+      });
+      const start = withTail(server, tail, (): TailStart => {
+        tail.refresh();
+        if (cursor === undefined || cursor === tail.lines) return { pos: tail.pos, lines: tail.lines };
+        if (cursor > tail.lines) throw new ApiError(409, 'bad-cursor', `cursor ${cursor} is past the last merge record (${tail.lines} so far)`);
+        const idx = openJournalIndex(ctx);
+        try {
+          return { pos: idx.read(cursor, cursor)[0].offset, lines: cursor };
+        } finally {
+          idx.close();
+        }
+      });
+      open(req, reply, server, tail, start, start.lines);
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/streams/:name/events',
+    summary: 'SSE: records of a stream as they are appended (`event: record`); the event id is the byte cursor after the record, so a reconnect with Last-Event-ID resumes exactly. A stream that does not exist yet is waited for',
+    access: 'read',
+    sse: true,
+    query: [{ ...CURSOR_DOC, description: CURSOR_DOC.description + ' (here: a byte offset, 0 = from the first record)' }],
+    responses: { 200: 'text/event-stream: `ready` (id = start cursor), then `record` events, `reset` if the file was replaced; `: heartbeat` comments', 409: 'cursor not at the start of a record, or past the end', 429: 'too many live connections' },
+    handle(req, reply, server) {
+      const name = streamNameParam(req.params.name);
+      const file = streamPaths(server.options.dir, name).file;
+      const cursor = startCursor(req);
+      server.sse.admit(credentialOf.get(req) ?? 'anonymous');
+      const tail = server.sse.tail(file, streamRecordFrame, () => ({ pos: completeEnd(file), lines: 0 }));
+      const start = withTail(server, tail, (): TailStart => {
+        tail.refresh();
+        if (cursor === undefined || cursor === tail.pos) return { pos: tail.pos, lines: 0 };
+        if (cursor > tail.pos) throw new ApiError(409, 'bad-cursor', `cursor ${cursor} is past the end of stream ${JSON.stringify(name)} (${tail.pos} bytes): was it replaced? Reconnect without a cursor`);
+        if (!atLineStart(file, cursor)) throw new ApiError(409, 'bad-cursor', `cursor ${cursor} is not at the start of a record of stream ${JSON.stringify(name)}: use an event id or a cursor a read gave`);
+        return { pos: cursor, lines: 0 };
+      });
+      open(req, reply, server, tail, start, start.pos);
+    },
+  },
+];
