@@ -46,8 +46,8 @@ if (process.argv[2] === '--child') {
       n++;
     }
     fs.closeSync(fd);
-  } else if (a.kind === 'framelog') {
-    const app = openStreamAppender(a.dir, 'eight', { durability: 'batch' });
+  } else if (a.kind === 'framelog' || a.kind === 'framelogFsync') {
+    const app = openStreamAppender(a.dir, 'eight', { durability: a.kind === 'framelog' ? 'batch' : 'fsync' });
     while (Date.now() < end) {
       await app.append({ ...rec, i: n });
       n++;
@@ -185,7 +185,7 @@ async function eightProcesses() {
   const ms = quick ? 1000 : 2000;
   const rounds = 3;
   log(`8 processes, each waiting for its own single durable record (${rounds} rounds of ${ms / 1000} s per kind, interleaved)`);
-  const kinds = ['raw', 'framelog', ...(Database ? ['sqlite'] : [])];
+  const kinds = ['raw', 'framelog', 'framelogFsync', ...(Database ? ['sqlite'] : [])];
   const out = Object.fromEntries(kinds.map((k) => [k, { records: 0, perSecond: 0, perRound: [] }]));
   for (let round = 0; round < rounds; round++) {
     for (const kind of kinds) {
@@ -212,9 +212,11 @@ async function eightProcesses() {
   }
   out.framelogVsRaw = round(out.framelog.perSecond / out.raw.perSecond, 2);
   out.framelogVsSqlite = out.sqlite ? round(out.framelog.perSecond / out.sqlite.perSecond, 2) : null;
+  out.framelogFsyncVsRaw = round(out.framelogFsync.perSecond / out.raw.perSecond, 2);
+  out.framelogFsyncVsSqlite = out.sqlite ? round(out.framelogFsync.perSecond / out.sqlite.perSecond, 2) : null;
   results.eightProcesses = out;
   results.notes.push(
-    '8 processes: raw = each loops writeSync(O_APPEND) + fdatasyncSync per record; framelog = each loops await append() with durability batch; sqlite = each loops single-row autocommit INSERTs (WAL, synchronous=FULL, busy_timeout 10 s). All 8 start together; 3 rounds per kind, interleaved.',
+    '8 processes: raw = each loops writeSync(O_APPEND) + fdatasyncSync per record; framelog = each loops await append() with durability batch (framelogFsync: durability fsync); sqlite = each loops single-row autocommit INSERTs (WAL, synchronous=FULL, busy_timeout 10 s). All 8 start together; 3 rounds per kind, interleaved.',
   );
 }
 

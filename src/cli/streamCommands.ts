@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import {
   DEFAULT_MAX_RECORD_BYTES,
   StreamError,
+  encodeRecords,
   followStream,
   listStreams,
   openStreamAppender,
@@ -18,7 +19,6 @@ import {
   type RecordFilterSpec,
   type ScannedRecord,
   type StreamRecordInput,
-  type WhereClause,
 } from '../stream/index.js';
 
 /**
@@ -67,7 +67,7 @@ export function registerStreamCommands(program: Command): void {
       const paths = existingStream(opts.dir, stream);
       const filter: RecordFilterSpec = {
         types: opts.type,
-        where: opts.where.map(parseWhere) as WhereClause[],
+        where: opts.where.map(parseWhere),
         ...(opts.until !== undefined ? { until: requireInstant(opts.until, '--until') } : {}),
       };
       let from = 0;
@@ -185,7 +185,6 @@ type AppendBatch = (records: readonly StreamRecordInput[]) => Promise<{ cursor: 
 async function appendAll(appendBatch: AppendBatch, records: StreamRecordInput[]): Promise<{ cursor: number; next: number }> {
   const slice = 50_000;
   if (records.length <= slice) return appendBatch(records);
-  const { encodeRecords } = await import('../stream/index.js');
   encodeRecords(records); // throws before anything is written
   let first: { cursor: number; next: number } | undefined;
   let last = { cursor: -1, next: -1 };
