@@ -1,0 +1,63 @@
+import type { InboxScan } from '../store/inbox.js';
+
+/** What the watch-mode merger should do now. */
+export interface ReadyDecision {
+  /** Frames to close now, ascending. */
+  frames: number[];
+  /** True when a merge is due even with no frame ready (late deltas or bad files waited long enough). */
+  due: boolean;
+  /** Milliseconds until the next deadline. */
+  waitMs: number;
+}
+
+/**
+ * The watch-mode rule of PROTOCOL §3, as `merge --watch` applies it: a frame closes when every
+ * expected writer has a delta for it or `frameTimeoutMs` has passed since its first delta arrived;
+ * frames close in order; late deltas alone close a frame after four timeouts; bad files alone are
+ * quarantined after one.
+ */
+export function createFrameReadiness(writers: readonly string[], timeoutMs: number) {
+  const firstSeen = new Map<number, number>();
+  let lateSince: number | undefined;
+  let badSince: number | undefined;
+  return {
+    decide(scan: InboxScan, lastFrame: number | null, t: number, pollMs: number): ReadyDecision {
+      const last = lastFrame ?? -1;
+      const reporters = new Map<number, Set<string>>();
+      let late = false;
+      for (const { delta } of scan.valid) {
+        if (delta.frame <= last) {
+          late = true;
+          continue;
+        }
+        if (!firstSeen.has(delta.frame)) firstSeen.set(delta.frame, t);
+        let s = reporters.get(delta.frame);
+        if (!s) reporters.set(delta.frame, (s = new Set()));
+        s.add(delta.writer);
+      }
+      lateSince = late ? (lateSince ?? t) : undefined;
+      badSince = scan.bad.length > 0 ? (badSince ?? t) : undefined;
+      const frames: number[] = [];
+      for (const f of [...reporters.keys()].sort((a, b) => a - b)) {
+        const all = writers.length > 0 && writers.every((w) => reporters.get(f)!.has(w));
+        if (all || t - firstSeen.get(f)! >= timeoutMs) frames.push(f);
+        else break;
+      }
+      const lateDue = lateSince !== undefined && reporters.size === 0 && t - lateSince >= 4 * timeoutMs;
+      const badDue = badSince !== undefined && t - badSince >= timeoutMs;
+      const waitMs = Math.max(1, Math.min(
+        ...[...firstSeen.values()].map((s) => s + timeoutMs - t),
+        lateSince !== undefined ? lateSince + 4 * timeoutMs - t : Infinity,
+        badSince !== undefined ? badSince + timeoutMs - t : Infinity,
+        pollMs,
+      ));
+      return { frames, due: frames.length > 0 || lateDue || badDue, waitMs };
+    },
+    /** Forgets frames at or below the last closed one. */
+    merged(lastFrame: number | null, mergedAny: boolean): void {
+      for (const f of [...firstSeen.keys()]) if (f <= (lastFrame ?? -1)) firstSeen.delete(f);
+      if (mergedAny) lateSince = undefined;
+      badSince = undefined;
+    },
+  };
+}

@@ -1,0 +1,240 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FramelogError } from '../../errors.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { readLog } from '../../store/journalQueries.js';
+import { landDeltas } from '../../store/landDeltas.js';
+import { acquireMergeLock, type MergeLock } from '../../store/mergeLock.js';
+import { openStoreContext } from '../../store/storeContext.js';
+import type { Arrival, PutOutcome, Transport } from '../transport.js';
+import { git, gitSync, gitTry } from './gitCommand.js';
+import { absoluteUrl, currentBranch, ensureClone } from './gitStore.js';
+
+/** Options of {@link openGitTransport}. */
+export interface GitTransportOptions {
+  /** The shared remote: a bare repository on disk, or any URL the user's git reaches. */
+  url: string;
+  /** This process's working tree: a writer's clone, or the merger's store. Cloned when missing. */
+  dir: string;
+  /** Committer name (default: `framelog-writer`, or `framelog-merger` for the merger). */
+  identity?: string;
+  /** How often `watch` asks the remote for new commits (default 200 ms). */
+  pollMs?: number;
+  /** Push attempts before giving up (each rejected one fetches and rebases; default 200). */
+  pushAttempts?: number;
+}
+
+/** The git transport: the fs inbox inside a clone, plus commit, push and pull. */
+export interface GitTransport extends Transport {
+  readonly dir: string;
+  readonly branch: string;
+  /** Writer side: commits the inbox files this clone has not committed yet (one commit) and pushes. */
+  publish(message?: string): Promise<{ committed: number }>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const REJECTED = /\[rejected\]|\(fetch first\)|non-fast-forward|\(stale info\)|failed to update ref|cannot lock ref|Updates were rejected/;
+/** Lock files a killed git leaves behind; safe to remove only while we hold the clone's own lock. */
+const GIT_LOCKS = ['index.lock', 'HEAD.lock', 'packed-refs.lock', 'ORIG_HEAD.lock', 'FETCH_HEAD.lock'];
+
+/** Takes a lock file, waiting (up to `waitMs`) while a live process holds it. */
+async function takeLock(path: string, what: string, waitMs: number): Promise<MergeLock> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return acquireMergeLock(path);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'locked') throw e;
+      if (Date.now() >= until) throw new FramelogError(`${what} is in use by another framelog process (lock ${path})`, 'locked');
+      await sleep(20 + Math.random() * 30);
+    }
+  }
+}
+
+/**
+ * Opens the git transport on a local clone of `url` (cloned when missing). Writers `put` into the
+ * clone's `inbox/` under identity + hash names (git never sees two files compete for a name),
+ * commit and push, retrying a rejected push by fetching and rebasing only their own unpushed
+ * commits. The merger pulls, commits "merge frame N" after each merge, and pushes. Never a force
+ * push, never `--autostash`, never a commit of anything `.gitignore` keeps out.
+ */
+export async function openGitTransport(o: GitTransportOptions): Promise<GitTransport> {
+  const dir = o.dir;
+  const url = absoluteUrl(o.url);
+  await ensureClone({ url, dir, identity: o.identity ?? 'framelog' });
+  const branch = await currentBranch(dir);
+  const upstream = `origin/${branch}`;
+  const gitDir = join(dir, '.git');
+  let mergerLock: MergeLock | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  /** Undoes what a killed git left behind: a rebase in progress and stale lock files. Caller holds the clone's lock. */
+  async function repairClone(): Promise<void> {
+    for (const l of GIT_LOCKS) rmSync(join(gitDir, l), { force: true });
+    rmSync(join(gitDir, 'refs', 'heads', `${branch}.lock`), { force: true });
+    rmSync(join(gitDir, 'refs', 'remotes', 'origin', `${branch}.lock`), { force: true });
+    if (existsSync(join(gitDir, 'rebase-merge')) || existsSync(join(gitDir, 'rebase-apply'))) {
+      const r = await gitTry(dir, ['rebase', '--abort']);
+      if (r.code !== 0) await git(dir, ['rebase', '--quit']);
+    }
+  }
+
+  const ahead = async (): Promise<number> => {
+    const r = await gitTry(dir, ['rev-list', '--count', `${upstream}..HEAD`]);
+    return r.code === 0 ? Number(r.stdout.trim()) : 1;
+  };
+
+  /** Replays this clone's unpushed commits onto the remote's branch; they touch files nobody else does. */
+  async function rebaseOwn(): Promise<void> {
+    const r = await gitTry(dir, ['-c', 'merge.directoryRenames=false', '-c', 'merge.renames=false', 'rebase', '--quiet', '--no-autostash', '--strategy-option=no-renames', upstream]);
+    if (r.code !== 0) {
+      await gitTry(dir, ['rebase', '--abort']);
+      throw new FramelogError(`git rebase onto ${upstream} (in ${dir}) failed: ${(r.stderr || r.stdout).trim().split('\n').pop()} — this clone's commits touch files others changed; framelog files never do (check for manual edits)`, 'git-conflict');
+    }
+  }
+
+  async function fetch(): Promise<void> {
+    await git(dir, ['fetch', '--quiet', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
+  }
+
+  /** Pushes this clone's unpushed commits; a rejected push fetches, rebases its own commits and tries again. */
+  async function push(): Promise<void> {
+    const attempts = o.pushAttempts ?? 200;
+    let last = '';
+    for (let i = 0; i < attempts; i++) {
+      if ((await ahead()) === 0) return;
+      const r = await gitTry(dir, ['push', '--quiet', '--no-verify', 'origin', `HEAD:refs/heads/${branch}`]);
+      if (r.code === 0) return;
+      last = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+      if (REJECTED.test(r.stderr + r.stdout)) {
+        await fetch();
+        await rebaseOwn();
+        if (i < 3) continue; // the usual case: someone pushed first; try again at once
+      }
+      await sleep(Math.min(1000, 10 * 2 ** Math.min(i, 6)) * (0.5 + Math.random()));
+    }
+    throw new FramelogError(`git push to ${url} failed ${attempts} times (last: ${last}); the commits stay in ${dir} and go with the next put`, 'git-push-failed');
+  }
+
+  /** Commits whatever the merge left in the working tree (never ignored files). */
+  function commitAll(message: string[]): boolean {
+    gitSync(dir, ['add', '--all']);
+    const staged = gitSync(dir, ['diff', '--cached', '--name-only', '-z']);
+    if (!staged) return false;
+    gitSync(dir, ['commit', '--quiet', '--no-verify', ...message.flatMap((m) => ['-m', m])]);
+    return true;
+  }
+
+  async function publish(message?: string): Promise<{ committed: number }> {
+    const lock = await takeLock(join(gitDir, 'framelog-writer.lock'), `clone ${dir}`, 120_000);
+    try {
+      await repairClone();
+      const status = await git(dir, ['status', '--porcelain', '-z', '--untracked-files=all', '--', 'inbox']);
+      let committed = 0;
+      if (status) {
+        await git(dir, ['add', '--', 'inbox']);
+        const names = (await git(dir, ['diff', '--cached', '--name-only', '-z', '--diff-filter=A', '--', 'inbox'])).split('\0').filter(Boolean);
+        committed = names.length;
+        if (names.length > 0) {
+          await git(dir, ['commit', '--quiet', '--no-verify', '-m', message ?? `deltas: ${names.length} from ${o.identity ?? 'framelog'}`]);
+        }
+      }
+      await push();
+      return { committed };
+    } finally {
+      lock.release();
+    }
+  }
+
+  const transport: GitTransport = {
+    name: 'git',
+    dir,
+    branch,
+    publish: (message) => serial(() => publish(message)),
+    put: (deltas) => serial(async () => {
+      const ctx = openStoreContext(dir);
+      const landed = landDeltas(ctx, deltas);
+      const out: PutOutcome[] = landed.map((l) => ({ id: l.name, duplicate: !l.written }));
+      await publish(`deltas: ${landed.filter((l) => l.written).length} from ${o.identity ?? 'framelog'}`);
+      return out;
+    }),
+
+    async prepareMerger() {
+      mergerLock ??= await takeLock(join(gitDir, 'framelog-merger.lock'), `merger clone ${dir}`, 0);
+      await repairClone();
+      return () => {
+        mergerLock?.release();
+        mergerLock = undefined;
+      };
+    },
+
+    async recoverMerger() {
+      const dirty = (await git(dir, ['status', '--porcelain', '-z'])).length > 0;
+      if (dirty) {
+        const ctx = openStoreContext(dir);
+        const records = readLog(ctx);
+        const headText = await gitTry(dir, ['show', `HEAD:journal/merges.ndjson`]);
+        const committed = headText.code === 0 ? headText.stdout.split('\n').filter(Boolean).length : 0;
+        const fresh = records.slice(committed);
+        if (fresh.length === 1) commitAll(mergeMessage(fresh[0]));
+        else if (fresh.length > 1) commitAll([`merge frames ${fresh[0].frame}–${fresh.at(-1)!.frame} (recovered after a crash)`]);
+        else commitAll(['quarantine and recovery: changes a crashed merger left uncommitted']);
+      }
+      await push();
+    },
+
+    async pull(): Promise<Arrival[]> {
+      await fetch();
+      if ((await ahead()) > 0) await rebaseOwn();
+      else await git(dir, ['merge', '--quiet', '--ff-only', upstream]);
+      return []; // the writers' delta files are now in this working tree's inbox: nothing to land
+    },
+
+    commitMerge(record: MergeRecord) {
+      commitAll(mergeMessage(record));
+    },
+
+    async ack() {
+      if ((await git(dir, ['status', '--porcelain', '-z'])).length > 0) {
+        commitAll(['quarantine: files no merge listed']);
+      }
+      await push();
+    },
+
+    watch(onArrival, signal) {
+      let seen = '';
+      const tick = async (): Promise<void> => {
+        while (!signal.aborted) {
+          const r = await gitTry(dir, ['ls-remote', 'origin', `refs/heads/${branch}`]).catch(() => undefined);
+          const sha = r?.stdout.split('\t')[0] ?? '';
+          if (sha && sha !== seen) {
+            if (seen) onArrival();
+            seen = sha;
+          }
+          await sleep(o.pollMs ?? 200);
+        }
+      };
+      void tick();
+    },
+
+    async close() {
+      await queue;
+      mergerLock?.release();
+      mergerLock = undefined;
+    },
+  };
+  return transport;
+}
+
+/** The commit message of merge N: its subject, then what it did, for `git log`. */
+function mergeMessage(r: MergeRecord): string[] {
+  return [
+    `merge frame ${r.frame}`,
+    `applied ${r.applied.length}, late ${r.late.length}, duplicates ${r.duplicates.length}, fallback ${r.fallback.length}, missing ${r.missing.length}, quarantined ${r.quarantined.length}, conflicts ${r.conflicts}\nstate_sha256 ${r.state_sha256}`,
+  ];
+}

@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MergeRecord } from '../merge/records.js';
+import { landDeltas } from '../store/landDeltas.js';
+import { openMergerOn, type Merger } from '../store/openStore.js';
+import type { StoreContext } from '../store/storeContext.js';
+import { createFrameReadiness } from './frameReadiness.js';
+import type { Transport } from './transport.js';
+
+/** Options of {@link runTransportMerger}. */
+export interface TransportMergerOptions {
+  /** One-shot: close only frames ≤ this one. */
+  through?: number;
+  /** Keep running (PROTOCOL §3 `merge --watch`) until `signal` aborts. */
+  watch?: boolean;
+  signal?: AbortSignal;
+  /** Writers expected every frame (default: the plan's). */
+  writers?: readonly string[];
+  /** Watch mode: close a frame this long after its first delta (default: the plan's). */
+  frameTimeoutMs?: number;
+  /** Watch mode: pull at least this often even without a wake-up (default 500 ms). */
+  pollMs?: number;
+  /** The merger's clock (epoch ms). */
+  now?: () => number;
+  /** Called after each merge commits (and the transport committed it too). */
+  onMerge?: (record: MergeRecord) => void;
+}
+
+/**
+ * The merger of every transport: `pull` → land in the inbox (`landDeltas`, named by identity +
+ * hash, so landing again is a no-op) → merge, with the transport's `commitMerge` after each merge
+ * is whole → `ack` what the merges took. A crash anywhere redelivers, and nothing is applied twice
+ * (a redelivered copy of an applied identity is archived as a duplicate). Before the first merge,
+ * the transport repairs its own state, the core finishes or undoes a half merge, and the transport
+ * commits what the last record covers. Returns the merge records written.
+ */
+export async function runTransportMerger(ctx: StoreContext, transport: Transport, opts: TransportMergerOptions = {}): Promise<MergeRecord[]> {
+  const now = opts.now ?? Date.now;
+  const endSession = (await transport.prepareMerger?.()) ?? (() => undefined);
+  let merger: Merger;
+  try {
+    merger = openMergerOn(ctx);
+  } catch (e) {
+    endSession();
+    throw e;
+  }
+  const all: MergeRecord[] = [];
+  /** Landed but not yet merged: inbox name → transport ids to acknowledge once the file has left the inbox. */
+  const unacked = new Map<string, string[]>();
+  try {
+    await transport.recoverMerger?.();
+    const pullAndLand = async (): Promise<void> => {
+      const arrivals = await transport.pull();
+      if (arrivals.length === 0) return;
+      const landed = landDeltas(ctx, arrivals.map((a) => a.bytes));
+      landed.forEach((l, i) => {
+        const ids = unacked.get(l.name) ?? [];
+        ids.push(arrivals[i].id);
+        unacked.set(l.name, ids);
+      });
+    };
+    const mergeAndAck = async (m: Merger, frames?: number[]): Promise<MergeRecord[]> => {
+      const records = m.merge({ through: opts.through, frames, now, onCommit: (r) => transport.commitMerge?.(r) });
+      const done: string[] = [];
+      for (const [name, ids] of unacked) {
+        if (!existsSync(join(ctx.layout.inbox, name))) {
+          done.push(...ids);
+          unacked.delete(name);
+        }
+      }
+      await transport.ack(done);
+      for (const r of records) {
+        all.push(r);
+        opts.onMerge?.(r);
+      }
+      return records;
+    };
+
+    if (!opts.watch) {
+      await pullAndLand();
+      await mergeAndAck(merger);
+      return all;
+    }
+
+    const readiness = createFrameReadiness(opts.writers ?? ctx.plan.writers, opts.frameTimeoutMs ?? ctx.plan.frameTimeoutMs);
+    const pollMs = opts.pollMs ?? 500;
+    const inner = new AbortController();
+    let wake: (() => void) | undefined;
+    const poke = (): void => wake?.();
+    opts.signal?.addEventListener('abort', poke);
+    transport.watch(poke, inner.signal);
+    try {
+      while (!opts.signal?.aborted) {
+        await pullAndLand();
+        const d = readiness.decide(merger.scan(), merger.state.frame, now(), pollMs);
+        if (d.due) {
+          const records = await mergeAndAck(merger, d.frames);
+          readiness.merged(merger.state.frame, records.length > 0);
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, d.waitMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    } finally {
+      inner.abort();
+      opts.signal?.removeEventListener('abort', poke);
+    }
+    return all;
+  } finally {
+    merger.close();
+    endSession();
+  }
+}
