@@ -12,6 +12,7 @@ import { watchMerges } from '../store/watchMerges.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { action, parseFrame, style } from './output.js';
 import { runDemoWriter } from './demoWriter.js';
+import { addEngineDemoOptions, isEngineDemo, runEngineDemo } from './engineCommands.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const MARKER = '.framelog-demo';
@@ -33,15 +34,19 @@ function freshStore(dir: string, writers: string[], frameTimeoutMs: number) {
 
 /** Registers `framelog demo` and its hidden writer process. */
 export function registerDemoCommand(program: Command): void {
-  program.command('demo')
-    .description('8 writer processes write deltas for 50 frames while the merger closes frames')
+  const demo = program.command('demo')
+    .description('8 writer processes write deltas for 50 frames while the merger closes frames; or a simulation demo: evolution, ecosystem, fleet')
+    .argument('[name]', 'writers (the default), evolution, ecosystem or fleet')
     .option('--dir <dir>', 'store folder for the demo (made fresh)', '.framelog-demo')
     .option('--frames <n>', 'frames per writer', '50')
     .option('--writers <n>', 'writer processes', '8')
     .option('--seed <n>', 'seed of the writers\' randomness', '1')
     .option('--timeout <ms>', 'frame timeout: how long the merger waits for a slow writer', '1000')
-    .option('--json', 'print the summary as JSON')
-    .action(action(async (o: DemoOptions) => {
+    .option('--json', 'print the summary as JSON');
+  addEngineDemoOptions(demo)
+    .action(action(async (name: string | undefined, o: DemoOptions, cmd: Command) => {
+      if (isEngineDemo(name)) return runEngineDemo(name, o as unknown as Record<string, string | boolean | undefined>, cmd);
+      if (name !== undefined && name !== 'writers') throw new FramelogError(`demo ${name}: no such demo (writers, evolution, ecosystem, fleet)`, 'bad-argument');
       const frames = parseFrame(o.frames, '--frames'), n = parseFrame(o.writers, '--writers');
       const seed = parseFrame(o.seed, '--seed'), timeout = parseFrame(o.timeout, '--timeout');
       if (n < 1 || frames < 1) throw new FramelogError('--writers and --frames must be at least 1', 'bad-argument');

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerCoreCommands } from './coreCommands.js';
 import { registerDemoCommand } from './demoCommand.js';
+import { registerEngineCommands } from './engineCommands.js';
 import { registerStreamCommands } from './streamCommands.js';
 import { registerServerCommands } from './serverCommands.js';
 
@@ -22,11 +23,13 @@ Examples:
   framelog append receipts '{"type":"task_complete"}'   append to a named stream
   framelog tail -f receipts          follow a stream
   framelog demo                      8 writer processes, 50 frames
+  framelog demo evolution            a simulation: also ecosystem, fleet
 
 The store folder is --dir, or $FRAMELOG_DIR, or .framelog.`);
 
 registerCoreCommands(program);
 registerStreamCommands(program);
 registerDemoCommand(program);
+registerEngineCommands(program);
 registerServerCommands(program);
 await program.parseAsync(process.argv);

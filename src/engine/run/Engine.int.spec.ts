@@ -15,8 +15,8 @@ let n = 0;
 const dir = (label: string): string => join(root, `${label}-${n++}`);
 const MODULE = new URL('../testing/walkersSimulation.ts', import.meta.url);
 
-function walkers(o: Partial<EngineOptions<WalkersParams>> & { params?: Partial<WalkersParams> } = {}): Engine<WalkersParams> {
-  return new Engine<WalkersParams>({ ...walkersSimulation, shards: 4, module: MODULE, ...o, dir: o.dir ?? dir('run'), seed: o.seed ?? 1, params: { ...walkersSimulation.params!, ...(o.params ?? {}) } });
+function walkers(o: Partial<Omit<EngineOptions<WalkersParams>, 'params'>> & { params?: Partial<WalkersParams> } = {}): Engine<WalkersParams> {
+  return new Engine<WalkersParams>({ ...walkersSimulation, shards: 4, module: MODULE, ...o, dir: o.dir ?? dir('run'), seed: o.seed ?? 1, params: { ...walkersSimulation.params!, ...(o.params ?? {}) } as WalkersParams });
 }
 const canon = (v: unknown): string => canonicalJson(v as JsonValue);
 

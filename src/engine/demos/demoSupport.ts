@@ -1,0 +1,110 @@
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { FramelogError } from '../../errors.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { addRecord, emptyTotals, type RunTotals } from '../run/runTotals.js';
+
+/** Options every demo takes (`framelog demo NAME --frames N --seed S --workers W --size N --dir D`). */
+export interface DemoOptions {
+  frames: number;
+  seed: string;
+  workers: number;
+  size: number;
+  shards: number;
+  dir: string;
+  /** Print the summary as JSON, and no progress bars. */
+  json: boolean;
+}
+
+/** What every demo summary says, plus the demo's own figures. */
+export interface DemoSummary extends RunTotals {
+  demo: string;
+  dir: string;
+  frames: number;
+  shards: number;
+  workers: number;
+  size: number;
+  seed: string;
+  seconds: number;
+  /** SHA-256 over every file of the store (equal for equal seeds). */
+  store_sha256: string;
+  verify: boolean;
+  /** Files the demo exported, by what they are. */
+  exports: Record<string, string>;
+  /** The demo's own figures. */
+  figures: Record<string, number | string>;
+}
+
+const MARKER = '.framelog-demo';
+
+/** Prepares an empty folder for a demo's store, removing only a folder an earlier demo made. */
+export function freshDemoDir(dir: string): void {
+  if (existsSync(dir)) {
+    if (!existsSync(join(dir, MARKER)) && readdirSync(dir).length > 0) {
+      throw new FramelogError(`${dir}: exists and was not made by framelog demo (give another --dir)`, 'exists');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Marks `dir` as made by a demo (a dot file: outside the store's fingerprint). */
+export function markDemoDir(dir: string): void {
+  writeFileSync(join(dir, MARKER), 'made by framelog demo\n');
+}
+
+/** A progress bar on stderr (only on a terminal, never with --json), fed with merge records. */
+export function mergeProgress(label: string, total: number, quiet: boolean): { onMerge: (r: MergeRecord) => void; stop: () => void; totals: RunTotals } {
+  const totals = emptyTotals();
+  const show = !quiet && Boolean(process.stderr.isTTY);
+  const bar = new cliProgress.SingleBar({
+    format: ` ${label.padEnd(10)} {bar} {value}/{total} frames | {deltas} deltas | {conflicts} conflicts | late {late} | fallback {fallback} | missing {missing}`,
+    hideCursor: true, stream: process.stderr, fps: 10,
+  }, cliProgress.Presets.shades_classic);
+  if (show) bar.start(total, 0, { deltas: 0, conflicts: 0, late: 0, fallback: 0, missing: 0 });
+  return {
+    totals,
+    onMerge(r) {
+      addRecord(totals, r);
+      if (show) bar.update(Math.min(total, r.frame), { deltas: totals.deltas, conflicts: totals.conflicts, late: totals.late, fallback: totals.fallback, missing: totals.missing });
+    },
+    stop: () => {
+      if (show) bar.stop();
+    },
+  };
+}
+
+/**
+ * The place for `framelog serve` in every summary. SERVE: the server issue has not landed; when
+ * it does, set this to the command (e.g. `framelog serve --dir ${dir}`) and the summaries print it.
+ */
+export const serveCommand = (_dir: string): string | undefined => undefined;
+
+/** Prints a demo summary for people: what ran, what merged, where the files are, what to try next. */
+export function printSummary(s: DemoSummary, lines: string[], next: string[]): void {
+  const b = (t: string): string => (process.stdout.isTTY && !process.env.NO_COLOR ? `\u001b[1m${t}\u001b[22m` : t);
+  const serve = serveCommand(s.dir);
+  const fleet = s.demo === 'fleet';
+  process.stdout.write([
+    '',
+    fleet
+      ? `${b('framelog demo fleet')}: ${s.frames} frames, ${s.workers} agent processes, ${s.size} work items, seed ${s.seed}, in ${s.seconds.toFixed(1)} s`
+      : `${b(`framelog demo ${s.demo}`)}: ${s.frames} frames, ${s.shards} shards on ${s.workers} worker process${s.workers === 1 ? '' : 'es'}, seed ${s.seed}, in ${s.seconds.toFixed(1)} s`,
+    `  merges      ${s.merges} (frames ${s.first}…${s.last})`,
+    `  deltas      ${s.deltas} applied, ${s.late} late, ${s.duplicates} duplicates`,
+    `  ${fleet ? 'agents' : 'shards'}      ${s.fallback} fallbacks, ${s.missing} missing at close`,
+    `  conflicts   ${s.conflicts}`,
+    ...lines.map((l) => `  ${l}`),
+    `  state hash  ${s.state_sha256}`,
+    fleet ? `  store hash  ${s.store_sha256} (wall-clock fleet: differs run to run)` : `  store hash  ${s.store_sha256} (same seed → same bytes)`,
+    `  verify      ${s.verify ? 'ok' : 'FAILED'}`,
+    '',
+    `Files: ${s.dir}/ (the store: journal/, archive/, snapshots/${fleet ? ', streams/' : ', run.json'})`,
+    ...Object.entries(s.exports).map(([k, v]) => `  ${k.padEnd(12)}${v}`),
+    '',
+    'Try next:',
+    ...next.map((n) => `  ${n}`),
+    serve ? `  ${serve}` : '  # framelog serve: not yet (the server issue adds it; it will be printed here)',
+    '',
+  ].join('\n'));
+}
