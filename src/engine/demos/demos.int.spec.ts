@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../run/Engine.js';
+import { compiledPath } from '../shard/compiledPath.js';
+import { cladogramFromEvents, cladogramFromState, toNewick, type Cladogram } from './evolution/cladogram.js';
+import { evolutionSimulation, type EvolutionParams } from './evolution/evolutionSimulation.js';
+import { exportCladogram } from './evolution/exportCladogram.js';
+import { ecosystemSimulation, type EcosystemParams } from './ecosystem/ecosystemSimulation.js';
+import { migrationLog } from './ecosystem/migrationLog.js';
+import { populationSeries, reconcileWithEvents } from './ecosystem/populationSeries.js';
+
+const root = mkdtempSync(join(tmpdir(), 'framelog-demos-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const lineage = (c: Cladogram) => c.nodes.map(({ births, deaths, ...n }) => n);
+
+describe('evolution', () => {
+  it('the cladogram computed from the delta stream equals the lineage the simulation recorded', async () => {
+    const e = new Engine<EvolutionParams>({ ...evolutionSimulation, dir: join(root, 'evo'), seed: 5, shards: 4, params: { ...evolutionSimulation.params!, size: 200, speciationDistance: 1.2 } });
+    await e.run(80);
+    const events = await e.events();
+    const fromEvents = cladogramFromEvents(events, 80);
+    const recorded = cladogramFromState(await e.stateAt(), 80);
+    expect(fromEvents.nodes.length).toBeGreaterThan(4 + 5); // founders and some speciations
+    expect(fromEvents.nodes.some((n) => n.extinct !== null)).toBe(true);
+    expect(lineage(fromEvents)).toEqual(lineage(recorded));
+    // At an earlier frame too: the stream up to frame 40 against the state at 40.
+    expect(lineage(cladogramFromEvents(events.filter((r) => r.merge <= 40), 40))).toEqual(lineage(cladogramFromState(await e.stateAt(40), 40)));
+    // Births and deaths per species add up to the counters.
+    const state = await e.stateAt();
+    expect(fromEvents.nodes.reduce((s, n) => s + n.births, 0)).toBe(state.counters.births - 200); // founders are counted at frame 0 without birth events
+    expect(fromEvents.nodes.reduce((s, n) => s + n.deaths, 0)).toBe(state.counters.deaths);
+
+    const files = await exportCladogram(e, join(root, 'evo-out'));
+    const newick = readFileSync(files.newick, 'utf8').trim();
+    expect(newick.endsWith('LUCA;')).toBe(true);
+    expect([...newick].filter((c) => c === '(').length).toBe([...newick].filter((c) => c === ')').length);
+    for (const n of fromEvents.nodes) expect(newick).toContain(`)${n.id}:`);
+    expect(toNewick(recorded)).toBe(toNewick({ ...fromEvents, nodes: fromEvents.nodes.map((n) => ({ ...n, births: 0, deaths: 0 })) }));
+    const svg = readFileSync(files.svg, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<title>/g)!.length).toBe(fromEvents.nodes.length);
+    expect(JSON.parse(readFileSync(files.json, 'utf8')).nodes).toHaveLength(fromEvents.nodes.length);
+  });
+});
+
+describe('ecosystem', () => {
+  it('the migration log is exactly the events of type migration, and every count reconciles with the event log; W = 2 gives the same store', async () => {
+    const opts = { ...ecosystemSimulation, seed: 9, shards: 4, params: { ...ecosystemSimulation.params!, regions: 12 } as EcosystemParams };
+    const e = new Engine<EcosystemParams>({ ...opts, dir: join(root, 'eco') });
+    await e.run(60);
+    const events = await e.events();
+    const log = migrationLog(events);
+    const filtered = events.filter((r) => r.event.type === 'migration');
+    expect(log.map((m) => m.id)).toEqual(filtered.map((r) => r.event.id));
+    expect(log.map(({ frame, writer, ...m }) => m)).toEqual(filtered.map((r) => {
+      const { type, ...m } = r.event;
+      return m;
+    }));
+    const state = await e.stateAt();
+    expect(log.length).toBe(state.counters.migrations);
+    expect(log.reduce((s, m) => s + m.count, 0)).toBe(state.counters.migrants);
+    expect(log.some((m) => Number(m.origin.slice(1)) % 4 !== Number(m.destination.slice(1)) % 4)).toBe(true); // across shards
+    const series = await populationSeries(e);
+    expect(series.frames).toHaveLength(61);
+    expect(series.regions).toHaveLength(12);
+    expect(reconcileWithEvents(series, events)).toBeUndefined();
+    for (const r of series.regions) for (const sp of series.species) for (const v of series.series[r][sp]) expect(v).toBeGreaterThanOrEqual(0);
+
+    const sharded = new Engine<EcosystemParams>({ ...opts, dir: join(root, 'eco-w2'), workers: 2, module: new URL('./ecosystem/ecosystemSimulation.ts', import.meta.url) });
+    await sharded.run(60);
+    expect(sharded.fingerprint()).toEqual(e.fingerprint());
+  });
+});
+
+describe('fleet', () => {
+  it('agents crash and run late; framelog loses no acknowledged update, the naive shared file does', async () => {
+    const main = compiledPath(new URL('../../cli/main.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [main, 'demo', 'fleet', '--frames', '12', '--workers', '4', '--size', '96', '--dir', join(root, 'fleet'), '--json'], { timeout: 60_000 });
+    const s = JSON.parse(stdout);
+    expect(s.verify).toBe(true);
+    expect(s.figures.crashes).toBeGreaterThanOrEqual(1);
+    expect(s.fallback).toBeGreaterThanOrEqual(1);
+    expect(s.figures.acknowledged).toBeGreaterThan(20);
+    expect(s.figures.merged).toBe(s.figures.acknowledged);
+    expect(s.figures.framelog_lost).toBe(0);
+    expect(s.figures.naive_expected).toBe(s.figures.acknowledged);
+    expect(s.figures.naive_lost).toBe(s.figures.naive_expected - s.figures.naive_final);
+    const register = readFileSync(join(root, 'fleet', 'streams', 'register.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(register.some((r) => r.event === 'crash')).toBe(true);
+    expect(register.filter((r) => r.event === 'stop')).toHaveLength(4);
+  });
+});
