@@ -129,15 +129,8 @@ export const evolutionSimulation: Simulation<EvolutionParams> = {
         extinctions++;
       }
     }
-    for (const [id, rec] of Object.entries(newSpecies)) {
-      if (living.has(id)) ctx.set('species', id, rec);
-      else {
-        // Born and gone within one generation: recorded all the same.
-        ctx.set('species', id, { ...rec, extinct: frame });
-        ctx.emit({ type: 'extinction', species: id, island: k });
-        extinctions++;
-      }
-    }
+    // A new species' founder is a newborn, alive at the end of this generation.
+    for (const [id, rec] of Object.entries(newSpecies)) ctx.set('species', id, rec);
     ctx.set('island', String(k), { organisms, next_id: nextId, next_species: nextSpecies } satisfies Island);
     ctx.incr('births', births.length).incr('deaths', deaths).incr('mutations', mutations);
     ctx.incr('speciations', Object.keys(newSpecies).length).incr('extinctions', extinctions);

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Engine bench (one run): frames/s of the evolution demo at 1,000 and 10,000 organisms through
+// framelog (8 shards in this process; every delta fsynced, merged, journalled) against the naive
+// loop a simulation would otherwise use (the same ticks, mutating one state object and saving
+// state.json each frame, with and without fsync); and the cost of stateAt on a 10,000-frame run.
+//   npm run build && node bench/engine.mjs [--quick]      → bench/results/engine.json
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine, buildShardDelta, createRng, logicalClock, deepFreeze } from '../dist/engine/index.js';
+import { evolutionSimulation } from '../dist/engine/demos/evolution/index.js';
+import { walkersSimulation } from '../dist/engine/testing/walkersSimulation.js';
+
+const quick = process.argv.includes('--quick');
+const root = mkdtempSync(join(tmpdir(), 'framelog-bench-engine-'));
+const out = fileURLToPath(new URL('./results/engine.json', import.meta.url));
+const log = (...a) => console.error('engine:', ...a);
+
+async function framelogRun(size, frames) {
+  const e = new Engine({ ...evolutionSimulation, dir: join(root, `evo-${size}`), seed: 1, shards: 8, params: { ...evolutionSimulation.params, size } });
+  const t = performance.now();
+  await e.run(frames);
+  const s = (performance.now() - t) / 1000;
+  return { frames: frames + 1, seconds: +s.toFixed(3), frames_per_s: +((frames + 1) / s).toFixed(1) };
+}
+
+// The naive loop: the same ticks, applied by mutating one object, saved whole every frame.
+function naiveRun(size, frames, fsync) {
+  const params = { ...evolutionSimulation.params, size };
+  const clock = logicalClock(), rootRng = createRng('1');
+  const state = { items: {}, counters: {}, entities: {} };
+  const file = join(root, `naive-${size}-${fsync}.json`);
+  const apply = (d) => {
+    for (const [c, list] of Object.entries(d.items ?? {})) (state.items[c] ??= []).push(...list);
+    for (const [k, v] of Object.entries(d.counters ?? {})) state.counters[k] = (state.counters[k] ?? 0) + v;
+    for (const [t, ids] of Object.entries(d.set ?? {})) for (const [id, f] of Object.entries(ids)) Object.assign(((state.entities[t] ??= {})[id] ??= {}), f);
+  };
+  const t = performance.now();
+  for (let f = 0; f <= frames; f++) {
+    // The ticks must not see this frame's writes: copy what they read (a naive loop often forgets).
+    const seen = deepFreeze(structuredClone(state));
+    const deltas = [];
+    for (let s = 0; s < 8; s++) deltas.push(buildShardDelta({ sim: evolutionSimulation, seed: '1', params, shards: 8, clock, root: rootRng, frame: f, shard: s, state: seen }));
+    deltas.forEach(apply);
+    const fd = openSync(file, 'w');
+    writeSync(fd, JSON.stringify(state));
+    if (fsync) fsyncSync(fd);
+    closeSync(fd);
+  }
+  const s = (performance.now() - t) / 1000;
+  return { frames: frames + 1, seconds: +s.toFixed(3), frames_per_s: +((frames + 1) / s).toFixed(1) };
+}
+
+async function stateAtCost(frames) {
+  const e = new Engine({ ...walkersSimulation, dir: join(root, 'long'), seed: 1, shards: 1, params: walkersSimulation.params });
+  const t = performance.now();
+  await e.run(frames);
+  const runSeconds = (performance.now() - t) / 1000;
+  const rng = createRng('probe');
+  const times = [];
+  for (let i = 0; i < 50; i++) {
+    const at = rng.int(frames + 1);
+    const t0 = performance.now();
+    await e.stateAt(at);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const t1 = performance.now();
+  await e.stateAt();
+  const latest = performance.now() - t1;
+  return { frames: frames + 1, run_seconds: +runSeconds.toFixed(1), snapshot_every: e.context?.plan?.snapshotEvery ?? 50, probes: 50,
+    median_ms: +times[25].toFixed(2), p90_ms: +times[45].toFixed(2), max_ms: +times.at(-1).toFixed(2), latest_ms: +latest.toFixed(2) };
+}
+
+const sizes = quick ? [[1000, 30], [10000, 5]] : [[1000, 150], [10000, 30]];
+const evolution = [];
+for (const [size, frames] of sizes) {
+  log(`evolution ${size} organisms × ${frames} frames`);
+  const framelog = await framelogRun(size, frames);
+  const naive = naiveRun(size, frames, false);
+  const naiveFsync = naiveRun(size, frames, true);
+  evolution.push({ organisms: size, shards: 8, framelog, naive_state_json: naive, naive_state_json_fsync: naiveFsync });
+  log(JSON.stringify(evolution.at(-1)));
+}
+log('stateAt on a long run');
+const stateAt = await stateAtCost(quick ? 1000 : 10_000);
+log(JSON.stringify(stateAt));
+const result = {
+  bench: 'engine', date: new Date().toISOString(), node: process.version, cpus: cpus().length, quick,
+  note: 'framelog: every delta fsynced into the inbox, merged, journalled (events, conflicts, merge record), snapshot every 50 frames; naive: the same ticks mutate one object saved as state.json each frame (no history, no events, no rewind)',
+  evolution, stateAt,
+};
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+rmSync(root, { recursive: true, force: true });
+console.log(JSON.stringify(result, null, 2));
