@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { frameLines, type LineFormat } from './sseLines.js';
+import { countLines, frameLines, type LineFormat } from './sseLines.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** New complete lines of the followed file, framed once for every live subscriber. */
 export interface TailBatch {
@@ -107,13 +109,14 @@ export class FileTail {
       if (budget <= 0) return this.schedule();
       const want = Math.min(avail, this.buf.length);
       const got = readFully(fd, this.buf, want, this.pos);
-      const framed = frameLines(this.buf, got, this.pos, this.lines, this.format);
+      // Nobody live (every client is catching up from disk): count the lines, frame nothing.
+      const framed = this.live.size > 0 ? frameLines(this.buf, got, this.pos, this.lines, this.format) : countLines(this.buf, got);
       if (framed.used === 0) {
         if (got < this.buf.length) break; // a line still being written
         this.buf = Buffer.allocUnsafe(this.buf.length * 2); // a line longer than the buffer
         continue;
       }
-      const batch: TailBatch = { gen: this.gen, from: this.pos, to: this.pos + framed.used, lines: framed.lines, frames: Buffer.from(framed.text) };
+      const batch: TailBatch = { gen: this.gen, from: this.pos, to: this.pos + framed.used, lines: framed.lines, frames: framed.text.length > 0 ? Buffer.from(framed.text) : EMPTY };
       this.pos += framed.used;
       this.lines += framed.lines;
       budget -= framed.used;

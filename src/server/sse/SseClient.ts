@@ -54,7 +54,7 @@ export class SseClient implements TailListener {
 
   /** Starts replaying (then following). */
   begin(): void {
-    void this.catchUp().catch(() => this.end('error'));
+    void this.catchUp().catch((e) => { if (process.env.FRAMELOG_DEBUG) console.error('sse catch-up failed', e); this.end('error'); });
   }
 
   /** Writes `data` whole (one write: a frame is never split across writes). */

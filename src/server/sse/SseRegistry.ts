@@ -88,6 +88,11 @@ export class SseRegistry {
     return { clients: this.clients.size, tails: this.tails.size, dropped: this.dropped, paced: this.paced, maxBuffered: max };
   }
 
+  /** Drops every connection (each client resumes by cursor); the server keeps serving. */
+  dropAll(): void {
+    for (const c of [...this.clients.keys()]) c.end('dropped');
+  }
+
   /** Ends every connection and stops following. */
   close(): void {
     clearInterval(this.heartbeat);

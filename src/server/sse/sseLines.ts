@@ -38,6 +38,14 @@ export function frameLines(buf: Buffer, end: number, base: number, index: number
   return { text, used: last + 1, lines };
 }
 
+/** Like {@link frameLines}, without framing: how far the complete lines reach, and how many there are. */
+export function countLines(buf: Buffer, end: number): FramedLines {
+  const last = buf.lastIndexOf(10, end - 1);
+  let lines = 0;
+  for (let i = buf.indexOf(10); i !== -1 && i <= last; i = buf.indexOf(10, i + 1)) lines++;
+  return { text: '', used: last + 1, lines };
+}
+
 /** The SSE frame of a stream record: `id` is the cursor after it, `data` the line (a JSON object). */
 export const streamRecordFrame: LineFormat = (text, next) => {
   if (text.charCodeAt(0) !== 123 /* { */) return undefined;
