@@ -8,3 +8,4 @@ export * from './merge/index.js';
 export * from './store/index.js';
 export * from './writer/index.js';
 export { FramelogError } from './errors.js';
+export * from './engine/index.js';
