@@ -2,7 +2,7 @@
 // migration log (the events of type "migration") and export the per-region population series.
 //   npm run build && node examples/ecosystem/run.mjs [dir]
 import { writeFileSync } from 'node:fs';
-import { Engine } from '../../dist/engine/index.js';
+import { Engine } from 'framelog';
 import { ecosystemSimulation, migrationLog, populationSeries, seriesCsv, reconcileWithEvents } from '../../dist/engine/demos/ecosystem/index.js';
 
 const dir = process.argv[2] ?? '.framelog-example-ecosystem';

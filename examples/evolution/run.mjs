@@ -2,7 +2,7 @@
 // then compute the cladogram from the event stream and rewind, diff and fork the run.
 //   npm run build && node examples/evolution/run.mjs [dir]
 // In your project: import from 'framelog' once it exports the engine (see README); here, from dist/.
-import { Engine } from '../../dist/engine/index.js';
+import { Engine } from 'framelog';
 import { evolutionSimulation, exportCladogram } from '../../dist/engine/demos/evolution/index.js';
 
 const dir = process.argv[2] ?? '.framelog-example-evolution';
