@@ -100,7 +100,14 @@ describe('openStreamAppender', () => {
     await a.append({ i: 1 });
     fs.unlinkSync(file);
     await a.append({ i: 2 });
+    // The old file moved into an archive (it keeps a link) and a new one put in its place.
+    const archived = path.join(dir, 'streams/archive');
+    fs.mkdirSync(archived);
+    fs.renameSync(file, path.join(archived, 'reg.0.ndjson'));
+    fs.writeFileSync(file, '');
+    await a.append({ i: 3 });
     await a.close();
-    expect(lines(file).map((l) => JSON.parse(l) as object)).toEqual([expect.objectContaining({ i: 2 })]);
+    expect(lines(path.join(archived, 'reg.0.ndjson')).map((l) => JSON.parse(l) as object)).toEqual([expect.objectContaining({ i: 2 })]);
+    expect(lines(file).map((l) => JSON.parse(l) as object)).toEqual([expect.objectContaining({ i: 3 })]);
   });
 });

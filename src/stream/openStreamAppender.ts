@@ -169,8 +169,11 @@ class Appender implements StreamAppender {
       let reopen = false;
       try {
         const st = fs.fstatSync(fd);
-        if (st.nlink === 0) {
-          reopen = true; // replaced by a rename (compaction) or removed: write to what the path names now
+        // The path must still name the open file: compaction may rename a new file over it, or
+        // move the old one into streams/archive/ (so the old inode keeps a link: nlink is no test).
+        const onPath = st.nlink === 0 ? undefined : fs.statSync(this.file, { throwIfNoEntry: false });
+        if (onPath === undefined || onPath.ino !== st.ino || onPath.dev !== st.dev) {
+          reopen = true;
         } else {
           let start = st.size;
           // Unless the file still ends where our last write did (then it ends in our newline),
