@@ -57,21 +57,28 @@ function atLineStart(file: string, cursor: number): boolean {
   }
 }
 
-/** Hands the response over to the SSE registry: headers now, the rest as records arrive. */
+/**
+ * Hands the connection over to the SSE registry: the status line and headers now, then frames
+ * written straight to the socket (the body runs until the connection closes: no chunk framing,
+ * one write per batch whatever the number of events in it).
+ */
 function open(req: FastifyRequest, reply: FastifyReply, server: ServerContext, tail: FileTail, start: TailStart, id: number): void {
-  const headers = {
+  const headers: Record<string, string> = {
     ...(reply.getHeaders() as Record<string, string>),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
+    connection: 'close',
     'x-accel-buffering': 'no',
+    date: new Date().toUTCString(),
   };
   reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, headers);
-  req.raw.socket.setNoDelay(true);
-  req.raw.socket.setTimeout(0); // heartbeats and the slow-client rule govern a live connection
-  server.sse.connect(res, tail, start, credentialOf.get(req) ?? 'anonymous', readyFrame(id, RETRY_MS));
+  const socket = req.raw.socket;
+  socket.setNoDelay(true);
+  socket.setTimeout(0); // heartbeats and the slow-client rule govern a live connection
+  let head = 'HTTP/1.1 200 OK\r\n';
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  socket.write(head + '\r\n');
+  server.sse.connect(socket, tail, start, credentialOf.get(req) ?? 'anonymous', readyFrame(id, RETRY_MS));
 }
 
 /** Runs `validate` on a fresh tail, closing the tail again when the connection is refused. */

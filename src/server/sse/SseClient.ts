@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import type { FileTail, TailBatch, TailListener, TailStart } from './FileTail.js';
 import { frameLines, resetFrame } from './sseLines.js';
 
@@ -11,6 +10,16 @@ export interface SseClientOptions {
   /** Told when a live client is moved back to reading from disk. */
   onPaced?: () => void;
 }
+
+/** Where a client's bytes go: the connection's socket, written without HTTP chunk framing. */
+export type SseSink = Pick<NodeJS.WritableStream, 'on' | 'once' | 'off'> & {
+  write(data: Buffer | string): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  readonly destroyed: boolean;
+};
 
 /** Why a client ended: it left, it read nothing for too long, or the server is closing. */
 export type SseEnd = 'left' | 'dropped' | 'shutdown' | 'error';
@@ -39,7 +48,7 @@ export class SseClient implements TailListener {
   private fhIno = -1;
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly res: SseSink,
     private readonly tail: FileTail,
     start: TailStart,
     private readonly opts: SseClientOptions,

@@ -1,7 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import { ApiError } from '../ApiError.js';
 import { FileTail, type TailStart } from './FileTail.js';
-import { SseClient, type SseEnd } from './SseClient.js';
+import { SseClient, type SseEnd, type SseSink } from './SseClient.js';
 import { HEARTBEAT, type LineFormat } from './sseLines.js';
 
 export interface SseLimits {
@@ -63,7 +62,7 @@ export class SseRegistry {
   }
 
   /** Starts serving `res` from `start` on `tail`, counted under `key`. `head` is written first. */
-  connect(res: ServerResponse, tail: FileTail, start: TailStart, key: string, head: string): SseClient {
+  connect(res: SseSink, tail: FileTail, start: TailStart, key: string, head: string): SseClient {
     this.admit(key);
     tail.refs++;
     const client = new SseClient(res, tail, start, { bufferBytes: this.limits.bufferBytes, slowClientMs: this.limits.slowClientMs, onPaced: () => this.paced++ }, (c, why) => this.release(c, tail, why));
