@@ -67,9 +67,8 @@ if (process.argv[2] === '--subscribers') {
   process.send({ ready: open });
   process.on('message', (m) => {
     if (m === 'report') {
-      process.send({ latencies: latencies.subarray(0, n) });
       for (const r of events) r.destroy();
-      setTimeout(() => process.exit(0), 50);
+      process.send({ latencies: latencies.slice(0, n) }, () => process.exit(0)); // exit once the report is sent
     }
   });
   await new Promise(() => undefined);
