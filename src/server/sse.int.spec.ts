@@ -78,7 +78,7 @@ describe('SSE: merge records', () => {
   it('refuses a cursor past the last record with 409', async () => {
     const r = await fetch(`${s.url}/api/merges/events?cursor=99`);
     expect(r.status).toBe(409);
-    expect((await r.json()).error).toBe('bad-cursor');
+    expect(((await r.json()) as { error: string }).error).toBe('bad-cursor');
   });
 });
 
