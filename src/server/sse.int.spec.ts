@@ -209,7 +209,7 @@ describe('SSE with --read-token: EventSource cannot send headers', () => {
   afterAll(() => s.close());
 
   it('connects with a short-lived ?token= or the session cookie, and is refused without', async () => {
-    const minted = await (await fetch(`${s.url}/api/read-tokens`, { method: 'POST', headers: s.auth })).json();
+    const minted = (await (await fetch(`${s.url}/api/read-tokens`, { method: 'POST', headers: s.auth })).json()) as { token: string };
     const withQuery = listen(`${s.url}/api/streams/x/events?token=${minted.token}`, ['ready']);
     await until(() => withQuery.got.length === 1);
     const session = await fetch(`${s.url}/api/session`, { method: 'POST', headers: s.auth });
