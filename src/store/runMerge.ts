@@ -117,8 +117,13 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
       writeFileDurable(join(root, intent.written[i]), JSON.stringify(why) + '\n');
     }
     for (const m of intent.moves) renameSync(join(root, m.from), join(root, m.to));
-    fsyncDir(ctx.layout.inbox);
-    if (step.deltas.length > 0) fsyncDir(join(root, archiveRel));
+    // The archive must hold the files before the record says they were applied: sync the new
+    // folder and its entry in archive/. The inbox is not synced: a file that reappears there
+    // after a power failure is a redelivered copy, which the next merge skips as a duplicate.
+    if (step.deltas.length > 0) {
+      fsyncDir(join(root, archiveRel));
+      fsyncDir(ctx.layout.archive);
+    }
     if (bad.length > 0) fsyncDir(ctx.layout.quarantine);
     const planLine = session.history.lineFor(ctx, step.frame);
     if (planLine) appendDurable(ctx.layout.plans, planLine);
