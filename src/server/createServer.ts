@@ -6,6 +6,8 @@ import { openStreamAppender, type StreamAppender } from '../stream/openStreamApp
 import { ApiError, toErrorResponse } from './ApiError.js';
 import { authRoutes } from './authRoutes.js';
 import { deltaRoutes } from './deltaRoutes.js';
+import { dispatchRoutes } from './dispatchRoutes.js';
+import { inspectRoutes } from './inspectRoutes.js';
 import { openApiOf } from './openApi.js';
 import { onlyKeys, type Query } from './queryParams.js';
 import { readRoutes } from './readRoutes.js';
@@ -15,10 +17,11 @@ import { isLoopback, resolveOptions, type ResolvedOptions, type ServerOptions } 
 import { SseRegistry } from './sse/SseRegistry.js';
 import { sseRoutes } from './sseRoutes.js';
 import { streamRoutes } from './streamRoutes.js';
+import { registerViewer } from './viewerFiles.js';
 import { ensureToken, readToken, tokenPath } from './token.js';
 
 /** Every API route, in the order the OpenAPI description lists them. */
-export const API_ROUTES: readonly Route[] = [...readRoutes, ...sseRoutes, ...streamRoutes, ...deltaRoutes, ...authRoutes];
+export const API_ROUTES: readonly Route[] = [...readRoutes, ...inspectRoutes, ...dispatchRoutes, ...sseRoutes, ...streamRoutes, ...deltaRoutes, ...authRoutes];
 
 const VERSION = '0.1.0';
 
@@ -133,6 +136,7 @@ export function createServer(input: ServerOptions): FramelogServer {
       },
     });
   }
+  registerViewer(app);
 
   return {
     app,
