@@ -29,6 +29,8 @@ export const STORE_GITIGNORE = [
 
 /** Options of a local clone of a git-transported store. */
 export interface CloneOptions {
+  /** A writer's clone checks out only the root files (the plan): its `inbox/` is a spool of deltas not pushed yet. */
+  sparse?: boolean;
   /** The remote: a bare repository on disk or any URL the user's git reaches. */
   url: string;
   /** The local working tree (a writer's clone, or the merger's store). */
@@ -49,8 +51,9 @@ async function configureClone(dir: string, identity: string): Promise<void> {
   const settings: Array<[string, string]> = [
     ['user.name', identity],
     ['user.email', `${identity}@${hostname()}.framelog.invalid`],
-    ['core.fsync', 'committed,index'],
-    ['core.fsyncMethod', 'fsync'],
+    ['core.fsync', process.env.FRAMELOG_GIT_FSYNC ?? 'committed,index'],
+    // One fsync per batch of loose objects rather than one per object.
+    ['core.fsyncMethod', 'batch'],
     ['rebase.autoStash', 'false'],
     ['pull.rebase', 'false'],
     ['commit.gpgSign', 'false'],
@@ -59,6 +62,7 @@ async function configureClone(dir: string, identity: string): Promise<void> {
     // Moving every inbox file to the archive looks like a directory rename to git; it is not one.
     ['merge.directoryRenames', 'false'],
     ['gc.autoDetach', 'false'],
+    ['feature.manyFiles', 'true'],
   ];
   for (const [k, v] of settings) await git(dir, ['config', k, v]);
 }
@@ -83,8 +87,13 @@ export async function ensureClone(o: CloneOptions): Promise<void> {
   }
   mkdirSync(o.dir, { recursive: true });
   const url = isLocalPath(o.url) ? resolve(localPathOf(o.url)) : o.url;
-  await git(o.dir, ['clone', '--quiet', '--no-hardlinks', url, '.']);
+  // A writer needs the remote's trees to commit on top of, never other writers' deltas: no blobs.
+  await git(o.dir, ['clone', '--quiet', '--no-hardlinks', ...(o.sparse ? ['--no-checkout', '--filter=blob:none'] : []), url, '.']);
   await configureClone(o.dir, o.identity);
+  if (o.sparse) {
+    await git(o.dir, ['sparse-checkout', 'set', '--cone']);
+    await git(o.dir, ['checkout', '--quiet']);
+  }
   if (!existsSync(join(o.dir, 'framelog.json'))) {
     throw new FramelogError(`${o.url}: holds no framelog store (run: framelog transport init --transport git --url ${o.url})`, 'no-store');
   }
@@ -105,6 +114,9 @@ export async function initGitStore(o: { url: string; dir: string; plan?: Partial
       await git(bare, ['config', 'receive.denyDeletes', 'true']);
       await git(bare, ['config', 'core.logAllRefUpdates', 'always']);
       await git(bare, ['config', 'core.fsync', 'committed,index']);
+      await git(bare, ['config', 'core.fsyncMethod', 'batch']);
+      await git(bare, ['config', 'uploadpack.allowFilter', 'true']);
+      await git(bare, ['config', 'receive.autogc', 'false']);
     }
   }
   if (existsSync(o.dir) && readdirSync(o.dir).length > 0) throw new FramelogError(`${o.dir}: exists and is not empty (give a new folder for the merger's working tree)`, 'exists');

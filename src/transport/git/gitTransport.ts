@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
 import { readLog } from '../../store/journalQueries.js';
+import { archiveDirName } from '../../store/layout.js';
 import { landDeltas } from '../../store/landDeltas.js';
 import { acquireMergeLock, type MergeLock } from '../../store/mergeLock.js';
 import { openStoreContext } from '../../store/storeContext.js';
 import type { Arrival, PutOutcome, Transport } from '../transport.js';
 import { git, gitSync, gitTry } from './gitCommand.js';
+import { publishSpool, REJECTED } from './publishSpool.js';
 import { absoluteUrl, currentBranch, ensureClone } from './gitStore.js';
 
 /** Options of {@link openGitTransport}. */
@@ -20,6 +22,11 @@ export interface GitTransportOptions {
   identity?: string;
   /** How often `watch` asks the remote for new commits (default 200 ms). */
   pollMs?: number;
+  /**
+   * `writer` (default): the clone is a spool — only the root files are checked out, new deltas wait
+   * in its `inbox/` until pushed. `merger`: the clone is the whole store the merger works in.
+   */
+  role?: 'writer' | 'merger';
   /** Push attempts before giving up (each rejected one fetches and rebases; default 200). */
   pushAttempts?: number;
 }
@@ -33,7 +40,6 @@ export interface GitTransport extends Transport {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const REJECTED = /\[rejected\]|\(fetch first\)|non-fast-forward|\(stale info\)|failed to update ref|cannot lock ref|Updates were rejected/;
 /** Lock files a killed git leaves behind; safe to remove only while we hold the clone's own lock. */
 const GIT_LOCKS = ['index.lock', 'HEAD.lock', 'packed-refs.lock', 'ORIG_HEAD.lock', 'FETCH_HEAD.lock'];
 
@@ -61,7 +67,9 @@ async function takeLock(path: string, what: string, waitMs: number): Promise<Mer
 export async function openGitTransport(o: GitTransportOptions): Promise<GitTransport> {
   const dir = o.dir;
   const url = absoluteUrl(o.url);
-  await ensureClone({ url, dir, identity: o.identity ?? 'framelog' });
+  const role = o.role ?? 'writer';
+  const identity = o.identity ?? (role === 'merger' ? 'framelog-merger' : 'framelog-writer');
+  await ensureClone({ url, dir, identity, sparse: role === 'writer' });
   const branch = await currentBranch(dir);
   const upstream = `origin/${branch}`;
   const gitDir = join(dir, '.git');
@@ -99,7 +107,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
   }
 
   async function fetch(): Promise<void> {
-    await git(dir, ['fetch', '--quiet', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
+    await git(dir, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
   }
 
   /** Pushes this clone's unpushed commits; a rejected push fetches, rebases its own commits and tries again. */
@@ -121,31 +129,26 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     throw new FramelogError(`git push to ${url} failed ${attempts} times (last: ${last}); the commits stay in ${dir} and go with the next put`, 'git-push-failed');
   }
 
-  /** Commits whatever the merge left in the working tree (never ignored files). */
-  function commitAll(message: string[]): boolean {
-    gitSync(dir, ['add', '--all']);
+  /** Commits what a merge changed (`paths`: the folders a merge writes; default: the whole tree, never ignored files). */
+  function commitAll(message: string[], paths?: string[]): boolean {
+    gitSync(dir, ['add', '--all', '--', ...(paths ?? ['.']).filter((p) => existsSync(join(dir, p)))]);
     const staged = gitSync(dir, ['diff', '--cached', '--name-only', '-z']);
     if (!staged) return false;
     gitSync(dir, ['commit', '--quiet', '--no-verify', ...message.flatMap((m) => ['-m', m])]);
     return true;
   }
 
+  const mergerOnly = (what: string): void => {
+    if (role !== 'merger') throw new FramelogError(`${dir}: a writer's clone cannot ${what} (open the git transport with role merger on the merger's store)`, 'bad-role');
+  };
+
   async function publish(message?: string): Promise<{ committed: number }> {
+    if (role !== 'writer') throw new FramelogError(`${dir}: the merger's store does not put deltas (use a writer's clone)`, 'bad-role');
     const lock = await takeLock(join(gitDir, 'framelog-writer.lock'), `clone ${dir}`, 120_000);
     try {
       await repairClone();
-      const status = await git(dir, ['status', '--porcelain', '-z', '--untracked-files=all', '--', 'inbox']);
-      let committed = 0;
-      if (status) {
-        await git(dir, ['add', '--', 'inbox']);
-        const names = (await git(dir, ['diff', '--cached', '--name-only', '-z', '--diff-filter=A', '--', 'inbox'])).split('\0').filter(Boolean);
-        committed = names.length;
-        if (names.length > 0) {
-          await git(dir, ['commit', '--quiet', '--no-verify', '-m', message ?? `deltas: ${names.length} from ${o.identity ?? 'framelog'}`]);
-        }
-      }
-      await push();
-      return { committed };
+      const r = await publishSpool({ dir, gitDir, branch, identity, fetch, pushAttempts: o.pushAttempts ?? 200 }, message);
+      return { committed: r.committed };
     } finally {
       lock.release();
     }
@@ -160,11 +163,12 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       const ctx = openStoreContext(dir);
       const landed = landDeltas(ctx, deltas);
       const out: PutOutcome[] = landed.map((l) => ({ id: l.name, duplicate: !l.written }));
-      await publish(`deltas: ${landed.filter((l) => l.written).length} from ${o.identity ?? 'framelog'}`);
+      await publish();
       return out;
     }),
 
     async prepareMerger() {
+      mergerOnly('merge');
       mergerLock ??= await takeLock(join(gitDir, 'framelog-merger.lock'), `merger clone ${dir}`, 0);
       await repairClone();
       return () => {
@@ -189,6 +193,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     },
 
     async pull(): Promise<Arrival[]> {
+      mergerOnly('pull');
       await fetch();
       if ((await ahead()) > 0) await rebaseOwn();
       else await git(dir, ['merge', '--quiet', '--ff-only', upstream]);
@@ -196,7 +201,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     },
 
     commitMerge(record: MergeRecord) {
-      commitAll(mergeMessage(record));
+      commitAll(mergeMessage(record), ['inbox', 'quarantine', 'journal', 'snapshots', archiveDirName(record.frame)]);
     },
 
     async ack() {

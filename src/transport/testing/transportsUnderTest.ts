@@ -22,7 +22,7 @@ export const gitUnderTest: TransportUnderTest = {
     const url = join(root, 'shared.git');
     const storeDir = join(root, 'merger');
     await initGitStore({ url, dir: storeDir, plan });
-    const merger = await openGitTransport({ url, dir: storeDir, identity: 'framelog-merger' });
+    const merger = await openGitTransport({ url, dir: storeDir, role: 'merger' });
     return {
       storeDir,
       writer: (name) => openGitTransport({ url, dir: join(root, 'clones', name), identity: name }),

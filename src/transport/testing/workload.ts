@@ -81,7 +81,7 @@ export function generateWorkload(o: WorkloadOptions = {}): Workload {
     out[r].push({ writer, bytes: Buffer.from(JSON.stringify(obj)) });
     counts.total++;
   };
-  const perWriterFrame = Math.max(1, (target * 0.93) / (nW * frames));
+  const perWriterFrame = Math.max(1, (target * 0.97) / (nW * frames));
   for (let f = 1; f <= frames; f++) {
     for (let wi = 0; wi < nW; wi++) {
       const w = writers[wi];

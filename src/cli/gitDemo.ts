@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { FramelogError } from '../errors.js';
+import type { Delta } from '../delta/types.js';
+import type { MergeRecord } from '../merge/records.js';
+import { readLog } from '../store/journalQueries.js';
+import { openStoreContext } from '../store/storeContext.js';
+import { verifyStore } from '../store/verifyStore.js';
+import { createWriter } from '../writer/createWriter.js';
+import { git } from '../transport/git/gitCommand.js';
+import { initGitStore } from '../transport/git/gitStore.js';
+import { openGitTransport } from '../transport/git/gitTransport.js';
+import { runTransportMerger } from '../transport/runTransportMerger.js';
+import { seededRandom } from './demoWriter.js';
+import { action, parseFrame, style } from './output.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const MARKER = '.framelog-demo-git';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What one demo writer process reports when it ends: the inbox names of every delta it sent. */
+export interface GitDemoWriterReport { writer: string; sent: string[]; pushes: number }
+
+/**
+ * One writer of `framelog demo git`, in its own clone: a unit of work per frame through the
+ * `Writer` API into the clone's spool, then one commit and push per frame. Misbehaves on purpose
+ * like the fs demo's writers: worker-7 crashes (fallback), worker-3 is slow (late), worker-5
+ * redelivers an old delta (duplicate), worker-6 pushes a malformed file (quarantine).
+ */
+async function runGitDemoWriter(o: { index: number; writers: number; frames: number; seed: number; timeout: number; startAt: number; url: string; clone: string; periodMs: number }): Promise<GitDemoWriterReport> {
+  const name = `worker-${o.index}`;
+  const transport = await openGitTransport({ url: o.url, dir: o.clone, identity: name });
+  const writer = createWriter({ dir: o.clone, writer: name });
+  const rnd = seededRandom(o.seed * 1000 + o.index);
+  const sent: string[] = [];
+  const old = new Map<number, Delta>();
+  let pushes = 0;
+  for (let f = 1; f <= o.frames; f++) {
+    await sleep(Math.max(0, o.startAt + (f - 1) * o.periodMs - Date.now()) + rnd() * o.periodMs * 0.5);
+    if (o.index === 3 && f % 16 === 0) await sleep(o.timeout * 1.2);
+    const unit = await writer.run(f, (d) => {
+      if (o.index === 7 && f % 11 === 0) throw new Error('model call timed out');
+      const tokens = 50 + Math.floor(rnd() * 500);
+      d.incr('tasks_done').incr('tokens', tokens);
+      d.item('results', { id: `r-${f}-${o.index}`, writer: name, score: Math.round(rnd() * 1000) / 1000 });
+      if (f % 10 === 0) d.item('milestones', { id: `m-${f / 10}`, proposed_by: name });
+      d.set('agents', name, { status: rnd() < 0.2 ? 'idle' : 'busy', load: Math.round(rnd() * 100) / 100, last_frame: f });
+      d.set('board', 'leader', 'claimed_by', name);
+      d.event({ type: 'task', worker: name, tokens });
+    });
+    sent.push(unit.put.file.slice('inbox/'.length));
+    old.set(f, unit.delta);
+    await transport.publish();
+    pushes++;
+    const again = old.get(f - 3);
+    if (o.index === 5 && f % 8 === 0 && again) {
+      const [r] = await transport.put([Buffer.from(JSON.stringify(again))]); // a retrying transport redelivers
+      sent.push(r.id);
+      pushes++;
+    }
+    if (o.index === 6 && f === Math.ceil(o.frames / 2)) {
+      const [r] = await transport.put([Buffer.from(`{"frame":${f},"writer":"${name}","utc":"${new Date().toISOString()}","counters":{"tasks_done":NaN}}`)]);
+      sent.push(r.id);
+      pushes++;
+    }
+  }
+  await transport.close();
+  return { writer: name, sent, pushes };
+}
+
+interface GitDemoOptions { dir: string; frames: string; writers: string; seed: string; timeout: string; period: string; json?: boolean }
+
+/** Registers `framelog demo git` (as a subcommand of `demo`, or on its own) and its hidden writer process. */
+export function registerGitDemo(program: Command): void {
+  const demo = program.commands.find((c) => c.name() === 'demo');
+  // `demo` has options of the same names: let those after `git` belong to `demo git`.
+  program.enablePositionalOptions();
+  demo?.enablePositionalOptions();
+  const cmd = demo ? demo.command('git') : program.command('demo-git');
+  cmd.description('W writer processes, each in its own git clone, push deltas to one bare repository while a merger pulls, merges and pushes')
+    .option('--dir <dir>', 'folder for the demo: shared.git, merger/, clones/ (made fresh)', '.framelog-demo-git')
+    .option('--frames <n>', 'frames per writer', '50')
+    .option('--writers <n>', 'writer processes', '8')
+    .option('--seed <n>', 'seed of the writers\' randomness', '1')
+    .option('--timeout <ms>', 'frame timeout: how long the merger waits for a slow writer', '3000')
+    .option('--period <ms>', 'how often writers start a frame', '100')
+    .option('--json', 'print the summary as JSON')
+    .action(action(async (o: GitDemoOptions) => {
+      const frames = parseFrame(o.frames, '--frames'), n = parseFrame(o.writers, '--writers');
+      const seed = parseFrame(o.seed, '--seed'), timeout = parseFrame(o.timeout, '--timeout'), period = parseFrame(o.period, '--period');
+      if (n < 1 || frames < 1) throw new FramelogError('--writers and --frames must be at least 1', 'bad-argument');
+      const root = resolve(o.dir);
+      if (existsSync(root)) {
+        if (!existsSync(join(root, MARKER)) && readdirSync(root).length > 0) throw new FramelogError(`${o.dir}: exists and was not made by framelog demo git (give another --dir)`, 'exists');
+        rmSync(root, { recursive: true, force: true });
+      }
+      const url = join(root, 'shared.git'), storeDir = join(root, 'merger');
+      const names = Array.from({ length: n }, (_, i) => `worker-${i}`);
+      await initGitStore({ url, dir: storeDir, plan: { writers: names, frameTimeoutMs: timeout } });
+      writeFileSync(join(root, MARKER), 'made by framelog demo git\n');
+      const started = Date.now();
+      const totals = { merges: 0, applied: 0, late: 0, fallback: 0, missing: 0, duplicates: 0, conflicts: 0, quarantined: 0 };
+      const onMerge = (r: MergeRecord): void => {
+        totals.merges++;
+        totals.applied += r.applied.length; totals.late += r.late.length; totals.fallback += r.fallback.length;
+        totals.missing += r.missing.length; totals.duplicates += r.duplicates.length; totals.conflicts += r.conflicts; totals.quarantined += r.quarantined.length;
+        if (!o.json && process.stderr.isTTY) process.stderr.write(`\r merged frame ${r.frame} | ${totals.applied} deltas | ${totals.conflicts} conflicts | late ${totals.late} `);
+      };
+      const startAt = Date.now() + 800;
+      const reports: GitDemoWriterReport[] = [];
+      let failed = 0;
+      const children: ChildProcess[] = names.map((_, i) => spawn(process.execPath, [MAIN, '_git-demo-writer', JSON.stringify({ index: i, writers: n, frames, seed, timeout, startAt, url, clone: join(root, 'clones', names[i]), periodMs: period })], { stdio: ['ignore', 'pipe', 'inherit'] }));
+      const exits = children.map((c) => new Promise<void>((res) => {
+        let out = '';
+        c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+        c.on('exit', (code) => {
+          if (code !== 0) failed++;
+          else reports.push(JSON.parse(out) as GitDemoWriterReport);
+          res();
+        });
+      }));
+      const guard = setTimeout(() => { for (const c of children) c.kill('SIGKILL'); }, 600_000);
+      const abort = new AbortController();
+      const merger = await openGitTransport({ url, dir: storeDir, role: 'merger' });
+      const ctx = openStoreContext(storeDir);
+      const watching = runTransportMerger(ctx, merger, { watch: true, signal: abort.signal, onMerge, pollMs: 200 });
+      await Promise.all(exits);
+      clearTimeout(guard);
+      await sleep(timeout + 500);
+      abort.abort();
+      await watching;
+      await runTransportMerger(ctx, merger, { onMerge }); // the stragglers (late deltas)
+      await merger.close();
+      if (!o.json && process.stderr.isTTY) process.stderr.write('\n');
+      if (failed) throw new FramelogError(`${failed} demo writer process(es) failed`, 'demo-failed');
+      const records = readLog(ctx);
+      const archived = new Set<string>();
+      for (const d of readdirSync(join(storeDir, 'archive'))) for (const f of readdirSync(join(storeDir, 'archive', d))) archived.add(f);
+      const quarantinedNames = new Set(records.flatMap((r) => r.quarantined.map((q) => q.file)));
+      const sent = reports.flatMap((r) => r.sent);
+      const lost = sent.filter((s) => !archived.has(s) && !quarantinedNames.has(s));
+      const subjects = (await git(url, ['log', '--format=%s', 'main'])).split('\n').filter(Boolean);
+      const mergeCommits = subjects.filter((s) => s.startsWith('merge frame ')).length;
+      const report = verifyStore(ctx);
+      const summary = {
+        dir: o.dir, url, writers: n, frames, seconds: (Date.now() - started) / 1000, ...totals,
+        sent: sent.length, lost: lost.length, pushes: reports.reduce((a, r) => a + r.pushes, 0), commits: subjects.length, mergeCommits,
+        lastFrame: records.at(-1)?.frame ?? null, state_sha256: records.at(-1)?.state_sha256 ?? null, verify: report.ok,
+      };
+      if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else {
+        process.stdout.write([
+          '',
+          `${style.bold('framelog demo git')}: ${n} writer processes in their own clones × ${frames} frames, one bare repository, in ${summary.seconds.toFixed(1)} s`,
+          `  pushes      ${summary.pushes} by writers; ${summary.commits} commits on main, ${mergeCommits} of them "merge frame N" (${records.length} merges)`,
+          `  deltas      ${sent.length} sent, ${lost.length} lost; ${totals.applied} applied, ${totals.late} late, ${totals.duplicates} duplicates`,
+          `  writers     ${totals.fallback} fallbacks, ${totals.missing} missing at close`,
+          `  conflicts   ${totals.conflicts}`,
+          `  quarantined ${totals.quarantined}`,
+          `  verify      ${report.ok ? style.green('ok') : style.red('FAILED: ' + report.faults[0]?.message)}`,
+          '',
+          'Look around:',
+          `  git -C ${url} log --oneline | head`,
+          `  framelog state --dir ${storeDir} --pretty`,
+          `  framelog conflicts --dir ${storeDir} --type board | head -3`,
+          '',
+        ].join('\n'));
+      }
+      if (!report.ok || lost.length > 0 || mergeCommits !== records.length) process.exitCode = 1;
+    }));
+
+  program.command('_git-demo-writer', { hidden: true })
+    .argument('<options>')
+    .action(action(async (options: string) => {
+      const report = await runGitDemoWriter(JSON.parse(options));
+      process.stdout.write(JSON.stringify(report) + '\n');
+    }));
+}
