@@ -16,6 +16,7 @@ import { ensureToken } from '../server/token.js';
 import { watchMerges } from '../store/watchMerges.js';
 import { action, parseFrame, printNdjson, readStdin, splitLines, style } from './output.js';
 import { printDiff, printMergeSummary } from './humanOutput.js';
+import { mergeThroughTransport, putThroughTransport } from './transportCommands.js';
 
 interface DirOpt { dir?: string; json?: boolean }
 const ctxOf = (o: DirOpt) => openStoreContext(resolveStoreDir(o.dir));
@@ -48,6 +49,7 @@ export function registerCoreCommands(program: Command): void {
     .option('--json', 'print what was put as NDJSON')
     .addHelpText('after', '\nExamples:\n  framelog put delta.json\n  cat deltas.ndjson | framelog put -')
     .action(action(async (files: string[], o: DirOpt) => {
+      if (await putThroughTransport(files, o)) return;
       const ctx = ctxOf(o);
       const inputs: PutInput[] = [];
       for (const f of files) {
@@ -80,6 +82,7 @@ export function registerCoreCommands(program: Command): void {
     .option('--frame-timeout <ms>', 'with --watch: override the plan\'s frameTimeoutMs')
     .addHelpText('after', '\nExamples:\n  framelog merge\n  framelog merge --through 12 --json\n  framelog merge --watch --frame-timeout 2000')
     .action(action(async (o: DirOpt & { through?: string; watch?: boolean; frameTimeout?: string }) => {
+      if (await mergeThroughTransport(o)) return;
       const ctx = ctxOf(o);
       if (o.watch) {
         if (o.through !== undefined) throw new FramelogError('--through and --watch do not go together', 'bad-argument');

@@ -4,6 +4,7 @@ import { registerCoreCommands } from './coreCommands.js';
 import { registerDemoCommand } from './demoCommand.js';
 import { registerEngineCommands } from './engineCommands.js';
 import { registerStreamCommands } from './streamCommands.js';
+import { registerTransportCommands } from './transportCommands.js';
 import { registerServerCommands } from './serverCommands.js';
 
 const program = new Command()
@@ -30,6 +31,7 @@ The store folder is --dir, or $FRAMELOG_DIR, or .framelog.`);
 registerCoreCommands(program);
 registerStreamCommands(program);
 registerDemoCommand(program);
+registerTransportCommands(program);
 registerEngineCommands(program);
 registerServerCommands(program);
 await program.parseAsync(process.argv);
