@@ -49,7 +49,7 @@ export function timeline(o: { app: App; initial: number; onFrame(frame: number, 
   play.addEventListener('click', () => {
     if (playing) return stop();
     if (frame >= (app.last ?? 0)) set(app.first ?? 0);
-    play.textContent = '❚❚';
+    play.textContent = '||';
     playing = setInterval(() => {
       if (frame >= (app.last ?? 0)) return stop();
       step(Number(speed.value));
@@ -85,11 +85,11 @@ export function timeline(o: { app: App; initial: number; onFrame(frame: number, 
 
   const element = el('div', { class: 'timeline', 'data-testid': 'timeline' },
     play, speed,
-    el('button', { title: 'first frame', onclick: () => set(app.first ?? 0) }, '⏮'),
+    el('button', { title: 'first frame', onclick: () => set(app.first ?? 0) }, '|◀'),
     el('button', { title: 'previous frame (←)', 'data-testid': 'prev', onclick: () => step(-1) }, '◀'),
     scrubber,
     el('button', { title: 'next frame (→)', 'data-testid': 'next', onclick: () => step(1) }, '▶'),
-    el('button', { title: 'latest frame', onclick: () => set(app.last ?? 0) }, '⏭'),
+    el('button', { title: 'latest frame', onclick: () => set(app.last ?? 0) }, '▶|'),
     el('label', { class: 'frame-label' }, 'frame ', number),
     liveLabel, dot,
   );

@@ -43,15 +43,8 @@ export function virtualList(opts: { rowHeight: number; row: (i: number) => HTMLE
     rows.replaceChildren(...out);
     if (missFrom >= 0) opts.need?.(missFrom, missTo);
   };
-  let scheduled = false;
-  element.addEventListener('scroll', () => {
-    if (scheduled) return;
-    scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      render();
-    });
-  });
+  // Scroll events come at most once per frame: render at once, so no blank rows show.
+  element.addEventListener('scroll', render);
   new ResizeObserver(() => render()).observe(element);
   return {
     element,
