@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { serveCommand } from '../engine/demos/demoSupport.js';
 import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
 import { initStore } from '../store/storeContext.js';
@@ -114,6 +115,7 @@ export function registerDemoCommand(program: Command): void {
         `  framelog diff 10 11 --dir ${d}`,
         `  framelog events --dir ${d} --type handoff`,
         `  framelog verify --dir ${d}`,
+        `  ${serveCommand(d)}`,
         '',
       ].join('\n'));
       if (!report.ok) process.exitCode = 1;

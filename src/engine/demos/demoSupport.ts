@@ -74,11 +74,8 @@ export function mergeProgress(label: string, total: number, quiet: boolean): { o
   };
 }
 
-/**
- * The place for `framelog serve` in every summary. SERVE: the server issue has not landed; when
- * it does, set this to the command (e.g. `framelog serve --dir ${dir}`) and the summaries print it.
- */
-export const serveCommand = (_dir: string): string | undefined => undefined;
+/** The `framelog serve` line of every summary: the command, and the viewer's URL (the default port). */
+export const serveCommand = (dir: string): string | undefined => `framelog serve --dir ${dir}   # then open the viewer: http://127.0.0.1:4600/`;
 
 /** Prints a demo summary for people: what ran, what merged, where the files are, what to try next. */
 export function printSummary(s: DemoSummary, lines: string[], next: string[]): void {

@@ -54,7 +54,8 @@ export const demoView: View = {
     void Promise.all([
       api<{ files: string[] }>('views/'),
       api<{ dispatches: Dispatch[] }>('dispatches').catch(() => null),
-    ]).then(async ([{ files }, dispatches]) => {
+      api<{ merges: Array<{ cells: Record<string, { all: string[] }> }> }>('lanes', { limit: 1000 }).catch(() => ({ merges: [] })),
+    ]).then(async ([{ files }, dispatches, lanes]) => {
       const found: string[] = [];
       if (files.includes('evolution/cladogram.svg')) {
         found.push('evolution');
@@ -80,14 +81,22 @@ export const demoView: View = {
           for (const f of d.frames) for (const [k, n] of Object.entries(f.receipts)) a.receipts[k] = (a.receipts[k] ?? 0) + n;
           byAgent.set(d.agent, a);
         }
+        // How each agent's deltas fared in the merges (the last 1,000): late, fallback, missing at close.
+        const merged = new Map<string, Record<string, number>>();
+        for (const m of lanes.merges) for (const [w, c] of Object.entries(m.cells)) {
+          const t = merged.get(w) ?? {};
+          for (const st of c.all) t[st] = (t[st] ?? 0) + 1;
+          merged.set(w, t);
+        }
+        const MERGE = ['late', 'fallback', 'missing'];
         const statuses = [...new Set([...byAgent.values()].flatMap((a) => Object.keys(a.receipts)))].sort((a, b) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a < b ? -1 : 1));
         const most = Math.max(1, ...[...byAgent.values()].map((a) => Object.values(a.receipts).reduce((x, y) => x + y, 0)));
-        mount(fleet, el('h2', {}, 'Fleet: outcomes per worker'),
+        mount(fleet, el('h2', {}, 'Fleet: outcomes per worker'), el('p', { class: 'muted' }, 'Receipts by status (receipts stream), deltas late, fallback or missing at close (merge journal), lives and SIGKILL crashes (register).'),
           el('div', { class: 'legend' }, ...statuses.map((s) => el('span', { class: `chip outcome-${s}` }, s)), el('span', { class: 'chip' }, '✕ crash (SIGKILL)')),
           el('table', { class: 'outcomes', 'data-testid': 'fleet-outcomes' },
-            el('thead', {}, el('tr', {}, el('th', {}, 'agent'), ...statuses.map((s) => el('th', {}, s)), el('th', {}, 'lives'), el('th', {}, 'crashes'), el('th', { class: 'bar-col' }, ''))),
+            el('thead', {}, el('tr', {}, el('th', {}, 'agent'), ...statuses.map((s) => el('th', {}, s)), ...MERGE.map((s) => el('th', { title: `deltas ${s} in the merge journal` }, s)), el('th', {}, 'lives'), el('th', {}, 'crashes'), el('th', { class: 'bar-col' }, 'receipts'))),
             el('tbody', {}, ...[...byAgent].sort(([a], [b]) => (a < b ? -1 : 1)).map(([agent, a]) => el('tr', { 'data-agent': agent },
-              el('td', {}, agent), ...statuses.map((s) => el('td', { class: 'num' }, String(a.receipts[s] ?? 0))), el('td', { class: 'num' }, String(a.lives)), el('td', { class: 'num' }, a.crashes ? `✕ ${a.crashes}` : '0'),
+              el('td', {}, agent), ...statuses.map((s) => el('td', { class: 'num' }, String(a.receipts[s] ?? 0))), ...MERGE.map((s) => el('td', { class: 'num' }, String(merged.get(agent)?.[s] ?? 0))), el('td', { class: 'num' }, String(a.lives)), el('td', { class: 'num' }, a.crashes ? `✕ ${a.crashes}` : '0'),
               el('td', { class: 'bar-col' }, el('div', { class: 'bar' }, ...statuses.map((s) => el('span', { class: `outcome-${s}`, style: `width:${((a.receipts[s] ?? 0) / most) * 100}%`, title: `${a.receipts[s] ?? 0} ${s}` })))))))));
       }
       mount(none, found.length ? `Demo views in this store: ${found.join(', ')}.` : 'No demo views in this store (run framelog demo evolution, ecosystem or fleet).');

@@ -34,7 +34,7 @@ export const dispatchView: View = {
       const pct = (x: number): string => `${((x - first) / span) * 100}%`;
       lanes.replaceChildren(
         el('div', { class: 'dispatch-axis' }, el('span', { class: 'name' }, 'agent · life'), el('div', { class: 'track' },
-          ...Array.from({ length: Math.min(span, 11) }, (_, k) => first + Math.round((k * (span - 1)) / Math.max(1, Math.min(span, 11) - 1))).map((x) => el('span', { class: 'tick', style: `left:${pct(x)}` }, String(x))),
+          ...Array.from({ length: Math.min(span, 11) }, (_, k) => first + Math.round((k * (span - 1)) / Math.max(1, Math.min(span, 11) - 1))).map((x) => el('span', { class: 'tick', style: `left:${pct(x + 0.5)}` }, String(x))),
           el('div', { class: 'cursor', style: `left:${pct(f)};width:${100 / span}%` }))),
         ...data.dispatches.map((d) => el('div', { class: 'dispatch', 'data-testid': 'dispatch', 'data-id': d.id, 'data-agent': d.agent, 'data-from': d.from, 'data-to': d.to, 'data-start': d.start, 'data-end': d.end ?? '', 'data-pid': d.pid ?? '' },
           el('span', { class: 'name', title: `pid ${d.pid ?? '?'}` }, `${d.agent} · ${d.start === 'restart' ? 'restart' : 'start'} @${d.from}`),
@@ -43,14 +43,14 @@ export const dispatchView: View = {
             app.setFrame(first + Math.floor(((e.clientX - box.left) / box.width) * span));
           } },
           ...d.frames.map((x) => el('div', { class: `seg phase-${x.phase}${x.frame === f ? ' current' : ''}`, style: `left:${pct(x.frame)};width:${100 / span}%`, title: `frame ${x.frame}: ${x.phase} ${JSON.stringify(x.receipts)}`, 'data-frame': x.frame, 'data-phase': x.phase })),
-          el('span', { class: 'mark start', style: `left:${pct(d.from)}` }, d.start === 'restart' ? '↻' : '▶'),
-          d.end ? el('span', { class: `mark end ${d.end}`, style: `left:${pct(d.to)}` }, d.end === 'crash' ? '✕' : '■') : null,
+          el('span', { class: 'mark start', style: `left:${pct(d.from + 0.5)}` }, d.start === 'restart' ? '↻' : '▶'),
+          d.end ? el('span', { class: `mark end ${d.end}`, style: `left:${pct(d.to + 0.5)}` }, d.end === 'crash' ? '✕' : '■') : null,
           el('div', { class: 'cursor', style: `left:${pct(f)};width:${100 / span}%` })))));
       mount(now, el('h3', { 'data-testid': 'dispatch-frame', 'data-frame': f }, `At frame ${f}`),
         el('table', {}, el('thead', {}, el('tr', {}, ...['dispatch', 'pid', 'phase', 'receipts'].map((h) => el('th', {}, h)))),
           el('tbody', {}, ...data.dispatches.map((d) => {
             const p = phaseAt(d, f);
-            return el('tr', { 'data-id': d.id, class: `phase-row phase-${p.phase.replace(' ', '-')}` }, el('td', {}, d.id), el('td', {}, String(d.pid ?? '')), el('td', { class: 'c-phase' }, p.phase),
+            return el('tr', { 'data-id': d.id, class: `now-${p.phase.replace(' ', '-')}` }, el('td', {}, d.id), el('td', {}, String(d.pid ?? '')), el('td', {}, el('span', { class: `swatch phase-${p.phase.replace(' ', '-')}` }), el('span', { class: 'c-phase' }, p.phase)),
               el('td', {}, Object.entries(p.receipts).map(([k, n]) => `${n} ${k}`).join(', ')));
           }))));
     };

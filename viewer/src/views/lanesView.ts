@@ -50,7 +50,7 @@ export const lanesView: View = {
         grid.style.gridTemplateColumns = `minmax(7em, max-content) repeat(${cols}, minmax(10px, 1fr))`;
         const cells: HTMLElement[] = [el('div', { class: 'lane-corner' }, 'writer \\ frame')];
         for (const m of lanes.merges) {
-          cells.push(el('div', { class: `lane-head${m.frame === frame ? ' current' : ''}`, title: `frame ${m.frame}`, onclick: () => app.setFrame(m.frame) }, m.frame % 5 === 0 || m.frame === frame ? String(m.frame) : ''));
+          cells.push(el('div', { class: `lane-head${m.frame === frame ? ' current' : ''}`, title: `frame ${m.frame}`, onclick: () => app.setFrame(m.frame) }, m.frame === frame ? '▼' : m.frame % 5 === 0 && Math.abs(m.frame - frame) > 2 ? String(m.frame) : ''));
         }
         for (const w of lanes.writers) {
           cells.push(el('div', { class: 'lane-name', title: w }, w));

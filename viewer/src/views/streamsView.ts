@@ -79,11 +79,12 @@ export const streamsView: View = {
       source = new EventSource(`/api/streams/${encodeURIComponent(pick.value)}/events?cursor=${next}`, { withCredentials: true });
       source.addEventListener('record', (e) => {
         const ev = e as MessageEvent<string>;
+        const cursor = next;
         next = Number(ev.lastEventId);
         const record = JSON.parse(ev.data) as Record<string, unknown>;
         if (!matches(record)) return;
         const stick = list.element.scrollTop + list.element.clientHeight >= list.element.scrollHeight - 30;
-        records.push({ cursor: next, record });
+        records.push({ cursor, record });
         show();
         if (stick) list.scrollToIndex(records.length);
       });
