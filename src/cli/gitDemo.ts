@@ -8,6 +8,7 @@ import type { Delta } from '../delta/types.js';
 import type { MergeRecord } from '../merge/records.js';
 import { readLog } from '../store/journalQueries.js';
 import { openStoreContext } from '../store/storeContext.js';
+import { landDeltas } from '../store/landDeltas.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { createWriter } from '../writer/createWriter.js';
 import { git } from '../transport/git/gitCommand.js';
@@ -34,10 +35,28 @@ async function runGitDemoWriter(o: { index: number; writers: number; frames: num
   const name = `worker-${o.index}`;
   const transport = await openGitTransport({ url: o.url, dir: o.clone, identity: name });
   const writer = createWriter({ dir: o.clone, writer: name });
+  const ctx = openStoreContext(o.clone);
   const rnd = seededRandom(o.seed * 1000 + o.index);
   const sent: string[] = [];
   const old = new Map<number, Delta>();
   let pushes = 0;
+  // Pushing runs beside the work: while one push is on its way, the next frames wait in the spool
+  // and go together in the next commit (under contention a writer batches by itself).
+  let pending: Promise<void> | undefined;
+  let again = false;
+  const publishSoon = (): void => {
+    if (pending) {
+      again = true;
+      return;
+    }
+    pending = (async () => {
+      do {
+        again = false;
+        const r = await transport.publish();
+        if (r.committed > 0) pushes++;
+      } while (again);
+    })().finally(() => { pending = undefined; });
+  };
   for (let f = 1; f <= o.frames; f++) {
     await sleep(Math.max(0, o.startAt + (f - 1) * o.periodMs - Date.now()) + rnd() * o.periodMs * 0.5);
     if (o.index === 3 && f % 16 === 0) await sleep(o.timeout * 1.2);
@@ -53,20 +72,19 @@ async function runGitDemoWriter(o: { index: number; writers: number; frames: num
     });
     sent.push(unit.put.file.slice('inbox/'.length));
     old.set(f, unit.delta);
-    await transport.publish();
-    pushes++;
-    const again = old.get(f - 3);
-    if (o.index === 5 && f % 8 === 0 && again) {
-      const [r] = await transport.put([Buffer.from(JSON.stringify(again))]); // a retrying transport redelivers
-      sent.push(r.id);
-      pushes++;
+    const redo = old.get(f - 3);
+    if (o.index === 5 && f % 8 === 0 && redo) {
+      // A retrying writer redelivers an old delta, byte for byte.
+      sent.push(landDeltas(ctx, [Buffer.from(JSON.stringify(redo))])[0].name);
     }
     if (o.index === 6 && f === Math.ceil(o.frames / 2)) {
-      const [r] = await transport.put([Buffer.from(`{"frame":${f},"writer":"${name}","utc":"${new Date().toISOString()}","counters":{"tasks_done":NaN}}`)]);
-      sent.push(r.id);
-      pushes++;
+      // A buggy writer in another language pushes a file that breaks the protocol.
+      sent.push(landDeltas(ctx, [Buffer.from(`{"frame":${f},"writer":"${name}","utc":"${new Date().toISOString()}","counters":{"tasks_done":NaN}}`)])[0].name);
     }
+    publishSoon();
   }
+  while (pending) await pending;
+  await transport.publish();
   await transport.close();
   return { writer: name, sent, pushes };
 }

@@ -35,7 +35,7 @@ const timed = (args: string[], t0: number): void => {
   gitTimings.set(k, e);
 };
 
-export function gitTry(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<GitResult> {
+export function gitTry(cwd: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<GitResult> {
   const t0 = performance.now();
   if (opts.input !== undefined) return gitWithInput(cwd, args, opts.input, opts.env ?? {}, t0);
   return new Promise((resolve, reject) => {
@@ -50,7 +50,7 @@ export function gitTry(cwd: string, args: string[], opts: { input?: string; env?
   });
 }
 
-function gitWithInput(cwd: string, args: string[], input: string, extra: Record<string, string>, t0: number): Promise<GitResult> {
+function gitWithInput(cwd: string, args: string[], input: string | Buffer, extra: Record<string, string>, t0: number): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd, env: { ...env(), ...extra }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [], err: Buffer[] = [];
@@ -67,7 +67,7 @@ function gitWithInput(cwd: string, args: string[], input: string, extra: Record<
 }
 
 /** Runs `git` in `cwd`; throws a one-line {@link FramelogError} on a non-zero exit. */
-export async function git(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
+export async function git(cwd: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<string> {
   const r = await gitTry(cwd, args, opts);
   if (r.code !== 0) throw failure(cwd, args, r);
   return r.stdout;

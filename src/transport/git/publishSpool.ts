@@ -1,4 +1,5 @@
-import { unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FramelogError } from '../../errors.js';
 import { fsyncDir } from '../../store/durableFs.js';
@@ -33,27 +34,21 @@ export async function publishSpool(t: SpoolTarget, message?: string): Promise<{ 
   const layout = storeLayout(t.dir);
   const names = listInbox(layout);
   if (names.length === 0) return { committed: 0, pushed: false };
-  const paths = names.map((n) => `inbox/${n}`);
-  const blobs = (await git(t.dir, ['hash-object', '-w', '--stdin-paths', '--no-filters'], { input: paths.join('\n') + '\n' })).trim().split('\n');
-  if (blobs.length !== paths.length) throw new FramelogError(`git hash-object (in ${t.dir}): expected ${paths.length} blobs, got ${blobs.length}`, 'git-failed');
-  const indexInfo = paths.map((p, i) => `100644 ${blobs[i]}\t${p}`).join('\n') + '\n';
-  const indexEnv = { GIT_INDEX_FILE: join(t.gitDir, 'framelog-spool.index') };
+  const files = names.map((n) => ({ path: `inbox/${n}`, bytes: readFileSync(join(layout.inbox, n)) }));
   const upstream = `refs/remotes/origin/${t.branch}`;
   const frames = names.map((n) => /^frame-(\d+)\./.exec(n)?.[1]).filter(Boolean).map(Number);
   const subject = message ?? `deltas: ${names.length} from ${t.identity}${frames.length ? ` (frames ${Math.min(...frames)}–${Math.max(...frames)})` : ''}`;
   await t.fetch();
   let last = '';
   for (let attempt = 0; attempt < t.pushAttempts; attempt++) {
-    const base = (await git(t.dir, ['rev-parse', '--verify', upstream])).trim();
-    await git(t.dir, ['read-tree', base], { env: indexEnv });
-    await git(t.dir, ['update-index', '--add', '--index-info'], { input: indexInfo, env: indexEnv });
-    const tree = (await git(t.dir, ['write-tree', '--missing-ok'], { env: indexEnv })).trim();
-    const baseTree = (await git(t.dir, ['rev-parse', `${base}^{tree}`])).trim();
+    const [base, baseTree] = (await git(t.dir, ['rev-parse', upstream, `${upstream}^{tree}`])).trim().split('\n');
+    // One process writes the blobs, the tree and the commit on top of the remote's tip, as one pack.
+    const commit = (await git(t.dir, ['fast-import', '--quiet', '--force', '--done'], { input: fastImportScript(t, base, subject, files) })).trim();
+    const tree = (await git(t.dir, ['rev-parse', `${commit}^{tree}`])).trim();
     if (tree === baseTree) {
       clearSpool(layout.inbox, names); // every file is already pending upstream
       return { committed: 0, pushed: false };
     }
-    const commit = (await git(t.dir, ['commit-tree', tree, '-p', base, '-m', subject])).trim();
     const r = await gitTry(t.dir, ['push', '--quiet', '--no-verify', '--no-thin', 'origin', `${commit}:refs/heads/${t.branch}`]);
     if (r.code === 0) {
       await gitTry(t.dir, ['update-ref', upstream, commit]);
@@ -66,6 +61,16 @@ export async function publishSpool(t: SpoolTarget, message?: string): Promise<{ 
     await t.fetch();
   }
   throw new FramelogError(`git push to origin failed ${t.pushAttempts} times (last: ${last}); the deltas stay in ${layout.inbox} and go with the next put`, 'git-push-failed');
+}
+
+/** A `git fast-import` stream: one commit on `base` adding `files`, then the commit's id on stdout. */
+function fastImportScript(t: SpoolTarget, base: string, subject: string, files: Array<{ path: string; bytes: Buffer }>): Buffer {
+  const who = `${t.identity} <${t.identity}@${hostname()}.framelog.invalid> ${Math.floor(Date.now() / 1000)} +0000`;
+  const msg = Buffer.from(subject + '\n');
+  const parts: Buffer[] = [Buffer.from(`feature done\nfeature get-mark\ncommit refs/framelog/spool\nmark :1\ncommitter ${who}\ndata ${msg.length}\n`), msg, Buffer.from(`from ${base}\n`)];
+  for (const f of files) parts.push(Buffer.from(`M 100644 inline ${f.path}\ndata ${f.bytes.length}\n`), f.bytes, Buffer.from('\n'));
+  parts.push(Buffer.from('\nget-mark :1\ndone\n'));
+  return Buffer.concat(parts);
 }
 
 function clearSpool(inbox: string, names: string[]): void {

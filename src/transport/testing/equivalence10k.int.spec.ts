@@ -5,9 +5,10 @@ import { generateWorkload } from './workload.js';
 
 describe('fs and git are equivalent', () => {
   it('10,000 deltas, 8 writers, 100 frames: identical state at every frame, records and journals', async () => {
-    const workload = generateWorkload({ writers: 8, frames: 100, deltas: 10_000, rounds: 25, seed: 11 });
+    const workload = generateWorkload({ writers: 8, frames: 100, deltas: 10_000, rounds: 20, seed: 11 });
     expect(workload.counts.total).toBeGreaterThanOrEqual(10_000);
-    const report = await runEquivalence({ transports: [fsUnderTest, gitUnderTest], workload });
+    // Writers put one after another within a round here (the contention of concurrent pushes is the 8-process test's job).
+    const report = await runEquivalence({ transports: [fsUnderTest, gitUnderTest], workload, concurrentWriters: false });
     console.log(JSON.stringify({ counts: workload.counts, runs: report.runs.map((r) => ({ name: r.name, seconds: r.seconds, put: r.putSeconds, merge: r.mergeSeconds, merges: r.merges, conflicts: r.digest.conflicts.length, quarantined: r.digest.quarantine.length })) }));
     expect(report.differences).toEqual([]);
     for (const r of report.runs) expect(r.digest.verify).toBe(true);
@@ -18,5 +19,5 @@ describe('fs and git are equivalent', () => {
     const kinds = new Set((report.runs[0].digest.conflicts as Array<{ kind: string }>).map((c) => c.kind));
     expect([...kinds].sort()).toEqual(['delta', 'field', 'item']);
     expect(report.runs[0].digest.quarantine.length).toBe(workload.counts.bad);
-  }, 240_000);
+  }, 400_000);
 });
