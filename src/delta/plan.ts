@@ -1,5 +1,5 @@
 import { FramelogError } from '../errors.js';
-import type { JsonValue } from './types.js';
+import type { JsonObject, JsonValue } from './types.js';
 
 /** Where a plan maps a top-level delta key (PROTOCOL §6). */
 export type ShapeRule = 'counters' | 'events' | 'meta' | { items: string } | { set: string };
@@ -21,6 +21,10 @@ export interface Plan {
   maxSkewMs: number;
   /** Largest delta accepted, in bytes as received. */
   maxDeltaBytes: number;
+  /** How writers and the merger reach each other (default: this folder's inbox). */
+  transport?: { kind: string; url?: string };
+  /** Per-stream settings (schema, version, hash chain…), read by the stream and view modules. */
+  streams?: Record<string, JsonObject>;
 }
 
 /** The plan `init` writes. */
@@ -34,6 +38,9 @@ export const DEFAULT_PLAN: Readonly<Plan> = Object.freeze({
   maxSkewMs: 300_000,
   maxDeltaBytes: 1_048_576,
 });
+
+/** Plan fields with no default: absent unless given. */
+const OPTIONAL_FIELDS = new Set(['$schema', 'transport', 'streams']);
 
 /** The largest `maxDeltaBytes` a plan may set (64 MiB). */
 export const MAX_DELTA_BYTES_CEILING = 67_108_864;
@@ -64,7 +71,7 @@ export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Pla
   if (!isObj(raw)) fail('(root)', 'the plan must be a JSON object');
   const r = raw as Record<string, unknown>;
   for (const k of Object.keys(r)) {
-    if (!(k in DEFAULT_PLAN) && k !== '$schema') fail(k, 'unknown plan field');
+    if (!(k in DEFAULT_PLAN) && !OPTIONAL_FIELDS.has(k)) fail(k, 'unknown plan field');
   }
   const plan: Plan = { ...DEFAULT_PLAN, keys: {}, shape: {}, writers: [] };
   if (r.version !== undefined && r.version !== 1) fail('version', 'must be 1');
@@ -93,6 +100,21 @@ export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Pla
     const dup = (r.writers as string[]).find((w, i, all) => all.indexOf(w) !== i);
     if (dup !== undefined) fail('writers', `lists ${dup} twice`);
     plan.writers = [...(r.writers as string[])];
+  }
+  if (r.transport !== undefined) {
+    const t = r.transport as Record<string, unknown>;
+    if (!isObj(t) || typeof t.kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(t.kind)) fail('transport', 'must be {"kind": "fs"|"git"|…, "url"?: "…"}');
+    if (t.url !== undefined && typeof t.url !== 'string') fail('transport.url', 'must be a string');
+    if (Object.keys(t).some((k) => k !== 'kind' && k !== 'url')) fail('transport', 'takes only kind and url');
+    plan.transport = { kind: t.kind as string, ...(t.url !== undefined ? { url: t.url as string } : {}) };
+  }
+  if (r.streams !== undefined) {
+    if (!isObj(r.streams)) fail('streams', 'must be an object: stream name → settings');
+    for (const [name, v] of Object.entries(r.streams as Record<string, unknown>)) {
+      if (!isWriterName(name)) fail(`streams.${name}`, 'not a stream name ([A-Za-z0-9._-]{1,128})');
+      if (!isObj(v)) fail(`streams.${name}`, 'must be an object of settings');
+    }
+    plan.streams = r.streams as Record<string, JsonObject>;
   }
   const limits = [['frameTimeoutMs', 0, Number.MAX_SAFE_INTEGER], ['snapshotEvery', 1, Number.MAX_SAFE_INTEGER], ['maxSkewMs', 0, Number.MAX_SAFE_INTEGER], ['maxDeltaBytes', 1, MAX_DELTA_BYTES_CEILING]] as const;
   for (const [k, min, max] of limits) {
