@@ -51,7 +51,8 @@ async function configureClone(dir: string, identity: string): Promise<void> {
   const settings: Array<[string, string]> = [
     ['user.name', identity],
     ['user.email', `${identity}@${hostname()}.framelog.invalid`],
-    ['core.fsync', process.env.FRAMELOG_GIT_FSYNC ?? 'committed,index'],
+    // Objects and refs are fsynced; the index is not (a torn one is rebuilt from HEAD).
+    ['core.fsync', 'committed'],
     // One fsync per batch of loose objects rather than one per object.
     ['core.fsyncMethod', 'batch'],
     ['rebase.autoStash', 'false'],

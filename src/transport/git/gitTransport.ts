@@ -4,12 +4,11 @@ import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
 import { readLog } from '../../store/journalQueries.js';
 import { archiveDirName } from '../../store/layout.js';
-import { landDeltas } from '../../store/landDeltas.js';
 import { acquireMergeLock, type MergeLock } from '../../store/mergeLock.js';
 import { openStoreContext } from '../../store/storeContext.js';
 import type { Arrival, PutOutcome, Transport } from '../transport.js';
 import { git, gitSync, gitTry } from './gitCommand.js';
-import { publishSpool, REJECTED } from './publishSpool.js';
+import { publishSpool, REJECTED, spoolDeltas } from './publishSpool.js';
 import { absoluteUrl, currentBranch, ensureClone } from './gitStore.js';
 
 /** Options of {@link openGitTransport}. */
@@ -90,6 +89,11 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       const r = await gitTry(dir, ['rebase', '--abort']);
       if (r.code !== 0) await git(dir, ['rebase', '--quit']);
     }
+    // The index is not fsynced (it is rebuilt from HEAD at will): a torn one is rebuilt, the working tree untouched.
+    if (role === 'merger' && (await gitTry(dir, ['status', '--porcelain', '-z'])).code !== 0) {
+      rmSync(join(gitDir, 'index'), { force: true });
+      await git(dir, ['reset', '--quiet', '--mixed']);
+    }
   }
 
   const ahead = async (): Promise<number> => {
@@ -161,7 +165,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     publish: (message) => serial(() => publish(message)),
     put: (deltas) => serial(async () => {
       const ctx = openStoreContext(dir);
-      const landed = landDeltas(ctx, deltas);
+      const landed = spoolDeltas(ctx, deltas);
       const out: PutOutcome[] = landed.map((l) => ({ id: l.name, duplicate: !l.written }));
       await publish();
       return out;

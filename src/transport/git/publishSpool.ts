@@ -1,8 +1,12 @@
-import { readFileSync, unlinkSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FramelogError } from '../../errors.js';
-import { fsyncDir } from '../../store/durableFs.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import { inboxName } from '../../delta/identity.js';
+import { parseDelta } from '../../delta/validateDelta.js';
+import { tempNameFor } from '../../store/durableFs.js';
+import type { StoreContext } from '../../store/storeContext.js';
 import { listInbox } from '../../store/inbox.js';
 import { storeLayout } from '../../store/layout.js';
 import { git, gitTry } from './gitCommand.js';
@@ -73,9 +77,34 @@ function fastImportScript(t: SpoolTarget, base: string, subject: string, files: 
   return Buffer.concat(parts);
 }
 
+/**
+ * Writes deltas into a writer's spool under the names `landDeltas` gives (identity + hash; bytes
+ * that are no valid delta by their hash), exactly as received, never replacing a file. Not
+ * fsynced: `put` acknowledges only once the remote accepted the push, so the spool only has to
+ * survive the writer process being killed, not the machine losing power.
+ */
+export function spoolDeltas(ctx: StoreContext, arrivals: Uint8Array[]): Array<{ name: string; written: boolean }> {
+  return arrivals.map((bytes) => {
+    const check = parseDelta(bytes, ctx.plan);
+    const name = check.ok ? inboxName(check.delta) : `unparsed-${sha256Hex(bytes).slice(0, 24)}.json`;
+    const path = join(ctx.layout.inbox, name);
+    const tmp = tempNameFor(path);
+    writeFileSync(tmp, bytes, { flag: 'wx' });
+    try {
+      linkSync(tmp, path);
+      return { name, written: true };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { name, written: false };
+      throw e;
+    } finally {
+      unlinkSync(tmp);
+    }
+  });
+}
+
+/** Drops published files from the spool (not fsynced: a file that comes back is sent again, an identical copy). */
 function clearSpool(inbox: string, names: string[]): void {
   for (const n of names) {
     try { unlinkSync(join(inbox, n)); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
   }
-  fsyncDir(inbox);
 }
