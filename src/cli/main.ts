@@ -4,6 +4,7 @@ import { registerCoreCommands } from './coreCommands.js';
 import { registerDemoCommand } from './demoCommand.js';
 import { registerEngineCommands } from './engineCommands.js';
 import { registerStreamCommands } from './streamCommands.js';
+import { registerQueryCommands } from './queryCommands.js';
 import { registerTransportCommands } from './transportCommands.js';
 import { registerServerCommands } from './serverCommands.js';
 
@@ -30,6 +31,7 @@ The store folder is --dir, or $FRAMELOG_DIR, or .framelog.`);
 
 registerCoreCommands(program);
 registerStreamCommands(program);
+registerQueryCommands(program);
 registerDemoCommand(program);
 registerTransportCommands(program);
 registerEngineCommands(program);
