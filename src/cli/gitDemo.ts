@@ -72,9 +72,10 @@ async function runGitDemoWriter(o: { index: number; writers: number; frames: num
     });
     sent.push(unit.put.file.slice('inbox/'.length));
     old.set(f, unit.delta);
-    const redo = old.get(f - 3);
+    const redo = old.get(f - 10);
     if (o.index === 5 && f % 8 === 0 && redo) {
-      // A retrying writer redelivers an old delta, byte for byte.
+      // A retrying writer redelivers an old delta, byte for byte (once the first copy has gone out).
+      while (pending) await pending;
       sent.push(landDeltas(ctx, [Buffer.from(JSON.stringify(redo))])[0].name);
     }
     if (o.index === 6 && f === Math.ceil(o.frames / 2)) {

@@ -24,7 +24,8 @@ describe('framelog demo git: 8 writer processes in their own clones, one bare re
     expect(s.verify).toBe(true);
     expect(s.quarantined).toBe(1);
     expect(s.fallback).toBeGreaterThan(0);
-    expect(s.duplicates).toBeGreaterThan(0);
+    // worker-5's redeliveries: archived as duplicates, or dropped by git when the same file is still pending.
+    expect(s.sent).toBe(8 * 50 + 1 + 5);
     const url = join(dir, 'shared.git');
     const records = readLog(openStoreContext(join(dir, 'merger')));
     expect(records.at(-1)!.frame).toBeGreaterThanOrEqual(50);
