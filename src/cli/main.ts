@@ -5,6 +5,7 @@ import { registerDemoCommand } from './demoCommand.js';
 import { registerEngineCommands } from './engineCommands.js';
 import { registerStreamCommands } from './streamCommands.js';
 import { registerQueryCommands } from './queryCommands.js';
+import { registerViewCommands } from './viewCommands.js';
 import { registerTransportCommands } from './transportCommands.js';
 import { registerServerCommands } from './serverCommands.js';
 
@@ -32,6 +33,7 @@ The store folder is --dir, or $FRAMELOG_DIR, or .framelog.`);
 registerCoreCommands(program);
 registerStreamCommands(program);
 registerQueryCommands(program);
+registerViewCommands(program);
 registerDemoCommand(program);
 registerTransportCommands(program);
 registerEngineCommands(program);
