@@ -112,7 +112,7 @@ const results = {
   throughput: [],
   latency: [],
 };
-for (const [writers, batch] of [[1, 50], [8, 50]]) {
+for (const [writers, batch] of [[1, 50], [8, 50], [8, 250]]) {
   const perWriter = writers === 1 ? per * 2 : per;
   console.error(`transports: git throughput, ${writers} writer(s) × ${perWriter} deltas, ${batch} per push`);
   results.throughput.push(await throughput(writers, perWriter, batch));

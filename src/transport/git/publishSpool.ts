@@ -60,8 +60,10 @@ export async function publishSpool(t: SpoolTarget, message?: string): Promise<{ 
       return { committed: names.length, pushed: true };
     }
     last = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
-    if (!REJECTED.test(r.stderr + r.stdout)) await sleep(Math.min(1000, 10 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
-    else if (attempt > 2) await sleep(Math.random() * 20 * Math.min(attempt, 10));
+    // Someone pushed first (or the remote is busy): back off with jitter, so that contending writers
+    // spread out instead of all fetching and retrying at once.
+    const cap = REJECTED.test(r.stderr + r.stdout) ? 400 : 2000;
+    await sleep(Math.random() * Math.min(cap, 8 * 2 ** Math.min(attempt, 8)));
     await t.fetch();
   }
   throw new FramelogError(`git push to origin failed ${t.pushAttempts} times (last: ${last}); the deltas stay in ${layout.inbox} and go with the next put`, 'git-push-failed');
