@@ -22,6 +22,12 @@ export interface TransportMergerOptions {
   pollMs?: number;
   /** The merger's clock (epoch ms). */
   now?: () => number;
+  /**
+   * Watch mode: a transport error while pulling or acknowledging (a remote that is down) is
+   * reported here and retried after `pollMs`, instead of ending the merger (default: one line on
+   * stderr). Merge errors always end it.
+   */
+  onTransportError?: (error: unknown) => void;
   /** Called after each merge commits (and the transport committed it too). */
   onMerge?: (record: MergeRecord) => void;
 }
@@ -49,6 +55,16 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
   const unacked = new Map<string, string[]>();
   try {
     await transport.recoverMerger?.();
+    /** Watch mode: a transport that fails is reported and tried again at the next turn (returns false). */
+    const tolerate = async (fn: () => Promise<void>): Promise<boolean> => {
+      try {
+        await fn();
+        return true;
+      } catch (e) {
+        (opts.onTransportError ?? ((err: unknown) => process.stderr.write(`framelog: ${transport.name}: ${(err as Error).message} (retrying)\n`)))(e);
+        return false;
+      }
+    };
     const pullAndLand = async (): Promise<void> => {
       const arrivals = await transport.pull();
       if (arrivals.length === 0) return;
@@ -59,16 +75,17 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
         unacked.set(l.name, ids);
       });
     };
+    let ackOwed = false;
+    const ackTaken = async (): Promise<void> => {
+      const done: Array<[string, string[]]> = [];
+      for (const [name, ids] of unacked) if (!existsSync(join(ctx.layout.inbox, name))) done.push([name, ids]);
+      await transport.ack(done.flatMap(([, ids]) => ids));
+      for (const [name] of done) unacked.delete(name);
+    };
     const mergeAndAck = async (m: Merger, frames?: number[]): Promise<MergeRecord[]> => {
       const records = m.merge({ through: opts.through, frames, now, onCommit: (r) => transport.commitMerge?.(r) });
-      const done: string[] = [];
-      for (const [name, ids] of unacked) {
-        if (!existsSync(join(ctx.layout.inbox, name))) {
-          done.push(...ids);
-          unacked.delete(name);
-        }
-      }
-      await transport.ack(done);
+      if (opts.watch) ackOwed = !(await tolerate(ackTaken));
+      else await ackTaken();
       for (const r of records) {
         all.push(r);
         opts.onMerge?.(r);
@@ -91,7 +108,11 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     transport.watch(poke, inner.signal);
     try {
       while (!opts.signal?.aborted) {
-        await pullAndLand();
+        if (ackOwed) ackOwed = !(await tolerate(ackTaken)); // an acknowledgement that failed earlier
+        if (!(await tolerate(pullAndLand))) {
+          await new Promise((r) => setTimeout(r, pollMs));
+          continue;
+        }
         const d = readiness.decide(merger.scan(), merger.state.frame, now(), pollMs);
         if (d.due) {
           const records = await mergeAndAck(merger, d.frames);

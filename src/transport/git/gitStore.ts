@@ -47,8 +47,9 @@ export function isLocalPath(url: string): boolean {
 const localPathOf = (url: string): string => (url.startsWith('file://') ? url.slice('file://'.length) : url);
 
 /** Settings every framelog clone gets: who commits, durable object and ref writes, and no surprises. */
-async function configureClone(dir: string, identity: string): Promise<void> {
+async function configureClone(dir: string, identity: string, role: 'writer' | 'merger'): Promise<void> {
   const settings: Array<[string, string]> = [
+    ['framelog.role', role],
     ['user.name', identity],
     ['user.email', `${identity}@${hostname()}.framelog.invalid`],
     // Objects and refs are fsynced; the index is not (a torn one is rebuilt from HEAD).
@@ -66,6 +67,7 @@ async function configureClone(dir: string, identity: string): Promise<void> {
     ['feature.manyFiles', 'true'],
   ];
   for (const [k, v] of settings) await git(dir, ['config', k, v]);
+  await git(dir, ['config', 'framelog.configured', '1']);
 }
 
 /** The branch the clone works on (the remote's default branch, or `main` for an empty remote). */
@@ -79,8 +81,15 @@ export async function currentBranch(dir: string): Promise<string> {
  * or empty. Refuses a folder that is something else, naming the fix.
  */
 export async function ensureClone(o: CloneOptions): Promise<void> {
+  const role = o.sparse ? 'writer' : 'merger';
   if (existsSync(join(o.dir, '.git'))) {
-    await configureClone(o.dir, o.identity);
+    const has = (await gitTry(o.dir, ['config', '--get', 'framelog.role'])).stdout.trim();
+    if (has && has !== role) {
+      throw new FramelogError(has === 'merger'
+        ? `${o.dir}: is the merger's store; a writer puts from its own clone (give --clone DIR)`
+        : `${o.dir}: is a writer's clone; the merger needs its own working tree (give --dir DIR)`, 'bad-role');
+    }
+    if (!has) await configureClone(o.dir, o.identity, role);
     return;
   }
   if (existsSync(o.dir) && readdirSync(o.dir).length > 0) {
@@ -90,7 +99,7 @@ export async function ensureClone(o: CloneOptions): Promise<void> {
   const url = isLocalPath(o.url) ? resolve(localPathOf(o.url)) : o.url;
   // A writer needs the remote's trees to commit on top of, never other writers' deltas: no blobs.
   await git(o.dir, ['clone', '--quiet', '--no-hardlinks', ...(o.sparse ? ['--no-checkout', '--filter=blob:none'] : []), url, '.']);
-  await configureClone(o.dir, o.identity);
+  await configureClone(o.dir, o.identity, role);
   if (o.sparse) {
     await git(o.dir, ['sparse-checkout', 'set', '--cone']);
     await git(o.dir, ['checkout', '--quiet']);
@@ -124,7 +133,7 @@ export async function initGitStore(o: { url: string; dir: string; plan?: Partial
   mkdirSync(o.dir, { recursive: true });
   const url = isLocalPath(o.url) ? resolve(localPathOf(o.url)) : o.url;
   await git(o.dir, ['clone', '--quiet', '--no-hardlinks', url, '.']);
-  await configureClone(o.dir, 'framelog-merger');
+  await configureClone(o.dir, 'framelog-merger', 'merger');
   if (existsSync(join(o.dir, 'framelog.json'))) throw new FramelogError(`${o.url}: already holds a framelog store (clone it with framelog merge --transport git --url ${o.url} --dir D)`, 'exists');
   initStore(o.dir, o.plan ?? {});
   writeFileSync(join(o.dir, '.gitignore'), STORE_GITIGNORE);

@@ -130,7 +130,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       }
       await sleep(Math.min(1000, 10 * 2 ** Math.min(i, 6)) * (0.5 + Math.random()));
     }
-    throw new FramelogError(`git push to ${url} failed ${attempts} times (last: ${last}); the commits stay in ${dir} and go with the next put`, 'git-push-failed');
+    throw new FramelogError(`git push to ${url} failed ${attempts} times (last: ${last}); the merge commits stay in ${dir} and go with the next merge`, 'git-push-failed');
   }
 
   /** Commits what a merge changed (`paths`: the folders a merge writes; default: the whole tree, never ignored files). */
