@@ -6,6 +6,7 @@ import { registerEngineCommands } from './engineCommands.js';
 import { registerStreamCommands } from './streamCommands.js';
 import { registerQueryCommands } from './queryCommands.js';
 import { registerViewCommands } from './viewCommands.js';
+import { registerCompactCommands } from './compactCommands.js';
 import { registerTransportCommands } from './transportCommands.js';
 import { registerServerCommands } from './serverCommands.js';
 
@@ -34,6 +35,7 @@ registerCoreCommands(program);
 registerStreamCommands(program);
 registerQueryCommands(program);
 registerViewCommands(program);
+registerCompactCommands(program);
 registerDemoCommand(program);
 registerTransportCommands(program);
 registerEngineCommands(program);

@@ -10,6 +10,9 @@ import {
   parseJsonArgument,
   parseNdjsonInput,
   parseWhere,
+  compileRecordFilter,
+  readManifest,
+  readStream,
   requireInstant,
   scanStreamBatches,
   streamPaths,
@@ -77,6 +80,16 @@ export function registerStreamCommands(program: Command): void {
         else since = requireInstant(opts.since, '--since');
       }
       const counter = corruptReporter();
+      if (readManifest(opts.dir, stream)) {
+        // Compacted: read through the archive segments; cursors are stream cursors.
+        const keep = compileRecordFilter({ ...filter, ...(since !== undefined ? { since } : {}) });
+        for await (const e of readStream(opts.dir, stream, { from, schema: false, onCorrupt: counter.report })) {
+          if (keep && !keep(e.record)) continue;
+          const line = JSON.stringify(e.record);
+          await out(opts.cursors ? `{"cursor":${e.cursor},"next":${e.next},"record":${line}}\n` : line + '\n');
+        }
+        return counter.finish(paths.file, opts.strict === true);
+      }
       const scan = scanStreamBatches(paths.file, { from, filter: { ...filter, ...(since !== undefined ? { since } : {}) }, onCorrupt: counter.report });
       for (;;) {
         const step = await scan.next();

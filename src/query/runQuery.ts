@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { compileRecordFilter, scanStream, streamPaths, StreamError, type JsonValue, type StreamRecord } from '../stream/index.js';
+import { compileRecordFilter, readStream, streamExists, StreamError, type JsonValue, type StreamRecord } from '../stream/index.js';
 import { testCondition, valueAt, type Condition } from './condition.js';
 
 /** `--join STREAM:key` (or `STREAM:baseKey=joinKey`): rows of the base stream meet STREAM's records with the same key. */
@@ -30,11 +29,10 @@ export interface QuerySpec {
 /** Reads a stream's records in order; compaction swaps in a reader that sees through archive segments. */
 export type RecordSource = (storeDir: string, stream: string) => AsyncIterable<StreamRecord>;
 
-/** The live file only. */
+/** Through compacted segments and the live file, upcast to the plan's schema version. */
 export const liveRecords: RecordSource = async function* (storeDir, stream) {
-  const { file } = streamPaths(storeDir, stream);
-  if (!fs.existsSync(file)) throw new StreamError('NOT_FOUND', `no stream "${stream}" in ${storeDir} (no file streams/${stream}.ndjson): check the name and --dir`);
-  for await (const r of scanStream(file)) yield r.record;
+  if (!streamExists(storeDir, stream)) throw new StreamError('NOT_FOUND', `no stream "${stream}" in ${storeDir} (no file streams/${stream}.ndjson): check the name and --dir`);
+  for await (const r of readStream(storeDir, stream)) yield r.record;
 };
 
 /** Parses `STREAM:key` or `STREAM:baseKey=joinKey`. */

@@ -8,7 +8,9 @@ export type StreamErrorCode =
   | 'BAD_FILTER'
   | 'NOT_FOUND'
   | 'CLOSED'
-  | 'IO';
+  | 'IO'
+  | 'SCHEMA'
+  | 'SCHEMA_VERSION';
 
 /**
  * The one error type of `src/stream`: a one-line message naming the input, the rule and the fix,

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { DEFAULT_MAX_RECORD_BYTES, encodeRecords } from './encodeRecords.js';
 import { fileLock } from './fileLock.js';
 import { quarantineFragment, type FragmentReport } from './quarantineFragment.js';
+import { readManifestAt, resolveLive } from './compact/manifest.js';
+import { checkRecordsForAppend, loadStreamSchema, type StreamSchema } from './schema/streamSchema.js';
 import { StreamError } from './StreamError.js';
 import { streamPaths, type StreamPaths } from './streamPaths.js';
 import type { StreamRecordInput } from './StreamRecord.js';
@@ -27,6 +29,8 @@ export interface StreamAppenderOptions {
   readonly maxWriteBytes?: number;
   /** Told about each torn tail moved to `quarantine/streams/` before an append. */
   readonly onFragment?: (report: FragmentReport) => void;
+  /** The stream's schema (default: `streams.NAME` of the store's `framelog.json`, if any); false: no check. */
+  readonly schema?: StreamSchema | false;
 }
 
 /** Where an append landed: `cursor` is the byte offset of its first record, `next` the offset after its last. */
@@ -63,7 +67,8 @@ interface Pending {
  * that the path still names the open file (it is reopened after a replacement).
  */
 export function openStreamAppender(storeDir: string, name: string, options: StreamAppenderOptions = {}): StreamAppender {
-  return new Appender(streamPaths(storeDir, name), name, options);
+  const schema = options.schema === false ? undefined : (options.schema ?? loadStreamSchema(storeDir, name));
+  return new Appender(streamPaths(storeDir, name), name, options, schema);
 }
 
 class Appender implements StreamAppender {
@@ -78,11 +83,14 @@ class Appender implements StreamAppender {
   private readonly tail = Buffer.alloc(1);
   /** Size of the open file right after our last write (-1: unknown). */
   private ourEnd = -1;
+  /** Stream cursor of the open file's first byte (compaction moves it; -1: not yet read). */
+  private base = -1;
 
   constructor(
     private readonly paths: StreamPaths,
     readonly name: string,
     private readonly options: StreamAppenderOptions,
+    private readonly schema: StreamSchema | undefined,
   ) {
     this.durability = options.durability ?? 'fsync';
     if (!['fsync', 'batch', 'none'].includes(this.durability)) {
@@ -104,7 +112,8 @@ class Appender implements StreamAppender {
     if (records.length === 0) return Promise.resolve({ cursor: -1, next: -1, count: 0 });
     let buf: Buffer;
     try {
-      buf = Buffer.from(encodeRecords(records, this.maxRecordBytes).text);
+      // Schema check and version stamp (plan streams.NAME) before anything is written.
+      buf = Buffer.from(encodeRecords(this.schema ? checkRecordsForAppend(this.schema, records) : records, this.maxRecordBytes).text);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -190,7 +199,8 @@ class Appender implements StreamAppender {
             throw err;
           }
           this.ourEnd = start + buf.length;
-          return { fd, start };
+          if (this.base < 0) this.base = resolveLive(readManifestAt(this.paths.streamsDir, this.name), st.ino)?.base ?? 0;
+          return { fd, start: start + this.base };
         }
       } finally {
         fileLock.release(fd);
@@ -223,6 +233,7 @@ class Appender implements StreamAppender {
 
   private openFile(): number {
     this.ourEnd = -1;
+    this.base = -1;
     const existed = fs.existsSync(this.file);
     const flags = fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT;
     let fd: number;

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileLock } from '../fileLock.js';
+import { parseInstant } from '../parseInstant.js';
+import { StreamError } from '../StreamError.js';
+import { streamPaths } from '../streamPaths.js';
+import { ensureDir, fsyncDir, writeAll } from '../writeFileDurable.js';
+import { archiveDir, readManifest, writeManifest, type Manifest, type Segment } from './manifest.js';
+
+export interface CompactOptions {
+  /** Rotate only when the live file has at least this many bytes. */
+  readonly maxBytes?: number;
+  /** Rotate only when the live file's first record is older than this (by its `ts`). */
+  readonly maxAgeMs?: number;
+  /** Gzip the segment (default true). */
+  readonly gzip?: boolean;
+  /** Test hook: called at each step, so a test can die there. */
+  readonly onStep?: (step: CompactStep) => void;
+  readonly now?: number;
+}
+
+export type CompactStep = 'recovered' | 'segment-written' | 'locked' | 'live-written' | 'manifest-written' | 'swapped';
+
+export interface CompactResult {
+  readonly stream: string;
+  /** The new segment, or undefined when nothing was rotated. */
+  readonly segment: Segment | undefined;
+  /** What recovery undid from a compaction that died. */
+  readonly recovered: string[];
+}
+
+/**
+ * Rotates the live file of stream `name` into a segment of `streams/archive/NAME/` (PROTOCOL §5),
+ * keeping cursors valid through the manifest. Order, so that a crash anywhere loses nothing:
+ * segment written and fsynced; the appenders' lock taken on the live file; records appended
+ * meanwhile copied to a new file, fsynced; manifest written (naming both live files); the new
+ * file renamed over the live one; lock released (appenders see the swap and reopen). A compaction
+ * that died is undone first (see {@link recoverCompaction}).
+ */
+export function compactStream(storeDir: string, name: string, options: CompactOptions = {}): CompactResult {
+  const paths = streamPaths(storeDir, name);
+  const dir = archiveDir(storeDir, name);
+  ensureDir(dir);
+  const lockFd = fs.openSync(path.join(dir, '.compact.lock'), 'a');
+  try {
+    fileLock.waitSync(lockFd, 'ex'); // one compactor per stream
+    const recovered = recoverCompaction(storeDir, name);
+    options.onStep?.('recovered');
+    let fd: number;
+    try {
+      fd = fs.openSync(paths.file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { stream: name, segment: undefined, recovered };
+      throw err;
+    }
+    try {
+      return { stream: name, segment: rotate(storeDir, name, fd, options), recovered };
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.closeSync(lockFd); // releases the flock
+  }
+}
+
+function rotate(storeDir: string, name: string, fd: number, options: CompactOptions): Segment | undefined {
+  const paths = streamPaths(storeDir, name);
+  const dir = archiveDir(storeDir, name);
+  const st = fs.fstatSync(fd);
+  const m: Manifest = readManifest(storeDir, name) ?? { stream: name, segments: [], live: { base: 0, ino: st.ino }, previous: null };
+  if (m.live.ino !== st.ino) throw new StreamError('IO', `stream "${name}": live file inode ${st.ino} is not the manifest's ${m.live.ino} after recovery`);
+  if (options.maxBytes !== undefined && st.size < options.maxBytes) return undefined;
+  const head = Buffer.allocUnsafe(st.size);
+  readAll(fd, head, 0);
+  const P = head.lastIndexOf(10) + 1; // complete records only
+  if (P === 0) return undefined;
+  const bytes = head.subarray(0, P);
+  if (options.maxAgeMs !== undefined) {
+    const first = JSON.parse(bytes.toString('utf8', 0, bytes.indexOf(10))) as { ts?: unknown };
+    const at = typeof first.ts === 'string' ? parseInstant(first.ts) : undefined;
+    if (at === undefined || at > (options.now ?? Date.now()) - options.maxAgeMs) return undefined;
+  }
+  // 1. The segment, durable before anything else changes.
+  const base = m.live.base;
+  const gzip = options.gzip ?? true;
+  const file = `${name}.${String(base).padStart(16, '0')}.ndjson${gzip ? '.gz' : ''}`;
+  const lastStart = bytes.lastIndexOf(10, P - 2) + 1;
+  let count = 0;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) count++;
+  const lastRecord = JSON.parse(bytes.toString('utf8', lastStart, P - 1)) as { chain?: unknown };
+  const segment: Segment = {
+    file, first: base, last: base + lastStart, end: base + P, count,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    chainAnchor: typeof lastRecord.chain === 'string' ? lastRecord.chain : null,
+  };
+  writeDurable(path.join(dir, file), gzip ? zlib.gzipSync(bytes) : bytes, dir);
+  options.onStep?.('segment-written');
+  // 2. Under the appenders' lock: copy what arrived meanwhile into the new live file.
+  fileLock.waitSync(fd, 'ex');
+  try {
+    options.onStep?.('locked');
+    const end = fs.fstatSync(fd).size;
+    const rest = Buffer.allocUnsafe(end - P);
+    readAll(fd, rest, P);
+    const tmp = liveTmp(storeDir, name);
+    writeDurable(tmp, rest, undefined);
+    const newIno = fs.statSync(tmp).ino;
+    options.onStep?.('live-written');
+    // 3. The manifest names both live files: until the rename, readers still use the old one.
+    writeManifest(storeDir, { stream: name, segments: [...m.segments, segment], live: { base: base + P, ino: newIno }, previous: { base, ino: st.ino } });
+    options.onStep?.('manifest-written');
+    // 4. The swap: appenders holding the old file find its name gone and reopen.
+    fs.renameSync(tmp, paths.file);
+    fsyncDir(paths.streamsDir);
+    options.onStep?.('swapped');
+  } finally {
+    fileLock.release(fd);
+  }
+  return segment;
+}
+
+/**
+ * Undoes what a compaction that died left half done: a manifest naming a new live file that was
+ * never renamed into place (its last segment is dropped: the old live file still holds those
+ * records), segment files the manifest does not list, and the temporary new live file.
+ */
+export function recoverCompaction(storeDir: string, name: string): string[] {
+  const paths = streamPaths(storeDir, name);
+  const dir = archiveDir(storeDir, name);
+  const done: string[] = [];
+  let m = readManifest(storeDir, name);
+  const live = fs.statSync(paths.file, { throwIfNoEntry: false });
+  if (m && live && live.ino !== m.live.ino) {
+    if (!m.previous || m.previous.ino !== live.ino) {
+      throw new StreamError('IO', `stream "${name}": the live file (inode ${live.ino}) is neither the manifest's live file nor its previous one: was ${paths.relativeFile} replaced by hand?`);
+    }
+    const prev = m.previous;
+    m = { ...m, segments: m.segments.filter((s) => s.end <= prev.base), live: prev, previous: null };
+    writeManifest(storeDir, m);
+    done.push(`manifest: the swap never happened; live file is back at cursor ${prev.base}`);
+  }
+  const listed = new Set((m?.segments ?? []).map((s) => s.file));
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    if (f === 'manifest.json' || f === '.compact.lock' || listed.has(f)) continue;
+    if (f.startsWith(`${name}.`) || f.startsWith('.')) {
+      fs.rmSync(path.join(dir, f), { force: true });
+      done.push(`removed ${f}`);
+    }
+  }
+  if (fs.existsSync(liveTmp(storeDir, name))) {
+    fs.rmSync(liveTmp(storeDir, name));
+    done.push('removed the unfinished new live file');
+  }
+  return done;
+}
+
+function liveTmp(storeDir: string, name: string): string {
+  return path.join(streamPaths(storeDir, name).streamsDir, `.${name}.compact.tmp`);
+}
+
+function writeDurable(file: string, data: Buffer, dirToSync: string | undefined): void {
+  const tmp = dirToSync ? `${file}.tmp` : file;
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    writeAll(fd, data, null);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (dirToSync) {
+    fs.renameSync(tmp, file);
+    fsyncDir(dirToSync);
+  }
+}
+
+function readAll(fd: number, buf: Buffer, position: number): void {
+  for (let done = 0; done < buf.length; ) {
+    const n = fs.readSync(fd, buf, done, buf.length - done, position + done);
+    if (n === 0) throw new StreamError('IO', 'a stream file shrank during compaction');
+    done += n;
+  }
+}

@@ -1,0 +1,4 @@
+/** Compaction of streams into segments of `streams/archive/NAME/`, with a manifest that keeps cursors valid. */
+export { compactStream, recoverCompaction, type CompactOptions, type CompactResult, type CompactStep } from './compactStream.js';
+export { readManifest, resolveLive, archiveDir, manifestFile, type Manifest, type Segment, type LiveFile } from './manifest.js';
+export { readThroughSegments, segmentBytes, type SegmentEntry } from './readThroughSegments.js';

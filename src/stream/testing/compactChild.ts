@@ -1,0 +1,14 @@
+/**
+ * A child compactor for the compaction kill test. Arguments (JSON in argv[2]): `{ dir, stream, rounds, dieAt? }`.
+ * Compacts `rounds` times; with `dieAt` (a compaction step) it SIGKILLs itself when it gets there.
+ */
+import { compactStream, type CompactStep } from '../compact/compactStream.js';
+
+const args = JSON.parse(process.argv[2]!) as { dir: string; stream: string; rounds: number; dieAt?: CompactStep };
+for (let i = 0; i < args.rounds; i++) {
+  compactStream(args.dir, args.stream, {
+    onStep: (step) => {
+      if (step === args.dieAt) process.kill(process.pid, 'SIGKILL');
+    },
+  });
+}
