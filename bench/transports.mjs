@@ -32,7 +32,7 @@ const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** W writer processes put `perWriter` deltas each, `batch` per push; then one merger run takes them all. */
 async function throughput(writers, perWriter, batch) {
-  const dir = path.join(work, `put-${writers}w`);
+  const dir = path.join(work, `put-${writers}w-${batch}`);
   const url = path.join(dir, 'shared.git'), store = path.join(dir, 'merger');
   await t.initGitStore({ url, dir: store, plan: {} });
   const startAt = Date.now() + 1500;
