@@ -3,6 +3,7 @@ import { DEFAULT_MAX_RECORD_BYTES, encodeRecords } from './encodeRecords.js';
 import { fileLock } from './fileLock.js';
 import { quarantineFragment, type FragmentReport } from './quarantineFragment.js';
 import { readManifestAt, resolveLive } from './compact/manifest.js';
+import { chainHash } from './compact/verifyStreamChain.js';
 import { checkRecordsForAppend, loadStreamSchema, type StreamSchema } from './schema/streamSchema.js';
 import { StreamError } from './StreamError.js';
 import { streamPaths, type StreamPaths } from './streamPaths.js';
@@ -144,8 +145,9 @@ class Appender implements StreamAppender {
           else if (this.durability === 'batch') await fdatasync(w.fd);
           let at = w.start;
           for (const p of take) {
-            p.resolve({ cursor: at, next: at + p.buf.length, count: p.count });
-            at += p.buf.length;
+            const length = take.length === 1 ? w.length : p.buf.length; // a chained write grows
+            p.resolve({ cursor: at, next: at + length, count: p.count });
+            at += length;
           }
         } catch (err) {
           const e = err instanceof StreamError ? err : new StreamError('IO', `append to ${this.paths.relativeFile} failed: ${(err as Error).message}`, { cause: err });
@@ -158,7 +160,7 @@ class Appender implements StreamAppender {
   }
 
   private takeBatch(): Pending[] {
-    if (this.durability === 'fsync') return [this.queue.shift()!];
+    if (this.durability === 'fsync' || this.schema?.chain) return [this.queue.shift()!];
     let n = 1;
     let bytes = this.queue[0]!.buf.length;
     while (n < this.queue.length && bytes + this.queue[n]!.buf.length <= this.maxWriteBytes) {
@@ -169,7 +171,7 @@ class Appender implements StreamAppender {
   }
 
   /** One locked write of `buf` at the end of the stream; returns where it landed. */
-  private writeLocked(buf: Buffer): { fd: number; start: number } {
+  private writeLocked(buf: Buffer): { fd: number; start: number; length: number } {
     for (;;) {
       const fd = this.fd;
       // A blocking wait: another holder keeps the lock for one write only, and waiting on a worker
@@ -188,6 +190,9 @@ class Appender implements StreamAppender {
           // Unless the file still ends where our last write did (then it ends in our newline),
           // look at its last byte: anything after the last newline is a torn record.
           if (start > 0 && start !== this.ourEnd && this.lastByte(fd, start) !== 10) start = this.cutTornTail(fd, st.ino, start);
+          if (this.base < 0) this.base = resolveLive(readManifestAt(this.paths.streamsDir, this.name), st.ino)?.base ?? 0;
+          // A hash-chained stream: each record's `chain` follows from the last one on disk.
+          if (this.schema?.chain) buf = chainLines(buf, this.lastChain(fd, start));
           try {
             writeAll(fd, buf, null);
           } catch (err) {
@@ -199,8 +204,7 @@ class Appender implements StreamAppender {
             throw err;
           }
           this.ourEnd = start + buf.length;
-          if (this.base < 0) this.base = resolveLive(readManifestAt(this.paths.streamsDir, this.name), st.ino)?.base ?? 0;
-          return { fd, start: start + this.base };
+          return { fd, start: start + this.base, length: buf.length };
         }
       } finally {
         fileLock.release(fd);
@@ -210,6 +214,19 @@ class Appender implements StreamAppender {
         this.fd = this.openFile();
       }
     }
+  }
+
+  /** The `chain` of the stream's last record: in the live file, else the last segment's anchor. */
+  private lastChain(fd: number, end: number): string {
+    if (end === 0) {
+      const m = readManifestAt(this.paths.streamsDir, this.name);
+      return m?.segments.at(-1)?.chainAnchor ?? '';
+    }
+    const from = lineStartBefore(fd, end - 1);
+    const line = Buffer.allocUnsafe(end - 1 - from);
+    fs.readSync(fd, line, 0, line.length, from);
+    const chain = (JSON.parse(line.toString('utf8')) as { chain?: unknown }).chain;
+    return typeof chain === 'string' ? chain : '';
   }
 
   private lastByte(fd: number, size: number): number {
@@ -262,6 +279,17 @@ function lineStartBefore(fd: number, end: number): number {
     pos = from;
   }
   return 0;
+}
+
+/** Adds `"chain": sha256(previous chain + "\n" + line)` as the last field of each line. */
+function chainLines(buf: Buffer, prev: string): Buffer {
+  const out: string[] = [];
+  for (const line of buf.toString('utf8').split('\n')) {
+    if (line === '') continue;
+    prev = chainHash(prev, line);
+    out.push(`${line.slice(0, -1)},"chain":"${prev}"}\n`);
+  }
+  return Buffer.from(out.join(''));
 }
 
 function fdatasync(fd: number): Promise<void> {

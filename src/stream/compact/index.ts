@@ -2,3 +2,5 @@
 export { compactStream, recoverCompaction, type CompactOptions, type CompactResult, type CompactStep } from './compactStream.js';
 export { readManifest, resolveLive, archiveDir, manifestFile, type Manifest, type Segment, type LiveFile } from './manifest.js';
 export { readThroughSegments, segmentBytes, type SegmentEntry } from './readThroughSegments.js';
+export { verifyStreamChain, chainHash } from './verifyStreamChain.js';
+export { verifyStreamSegments } from './verifyStreamSegments.js';

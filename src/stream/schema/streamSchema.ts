@@ -21,6 +21,8 @@ export interface StreamSchema {
   /** Upcaster from version N (key) to N + 1. */
   readonly upcasters: ReadonlyMap<number, Upcaster>;
   readonly chain: boolean;
+  /** Write the version field on append (when the plan sets `version`). */
+  readonly stamp: boolean;
 }
 
 /** Reads `streams.NAME` from the store's plan; undefined when there is no plan or no settings. */
@@ -66,7 +68,7 @@ export function streamSchemaFrom(stream: string, settings: Record<string, JsonVa
     });
   }
   for (const [from, f] of extra) upcasters.set(from, f);
-  return { stream, version: version as number, versionField: versionField as string, ...(schema ? { schema: schema as JsonSchema } : {}), upcasters, chain: settings['chain'] === true };
+  return { stream, version: version as number, versionField: versionField as string, ...(schema ? { schema: schema as JsonSchema } : {}), upcasters, chain: settings['chain'] === true, stamp: settings['version'] !== undefined };
 }
 
 /** The version a record carries (1 when absent). */
@@ -87,6 +89,7 @@ export function upcastRecord(s: StreamSchema, record: StreamRecord, where: strin
   if (v > s.version) {
     throw new StreamError('SCHEMA_VERSION', `${where}: record of stream "${s.stream}" has ${s.versionField} ${v}, newer than version ${s.version} this reader knows: upgrade the reader (framelog.json streams.${s.stream}.version and its upcasters) before reading it`);
   }
+  if (!s.stamp && v === s.version) return record; // the plan declares no versions: read as stored
   let out = record;
   while (v < s.version) {
     const up = s.upcasters.get(v);
@@ -104,7 +107,8 @@ export function upcastRecord(s: StreamSchema, record: StreamRecord, where: strin
 export function checkRecordsForAppend(s: StreamSchema, records: readonly StreamRecordInput[]): StreamRecordInput[] {
   return records.map((rec, i) => {
     const where = `record ${i + 1} for stream "${s.stream}"`;
-    const stamped = Object.hasOwn(rec, s.versionField) ? rec : { ...rec, [s.versionField]: s.version };
+    if (s.chain && Object.hasOwn(rec, 'chain')) throw new StreamError('SCHEMA', `${where}: field "chain" is written by framelog on a hash-chained stream (framelog.json streams.${s.stream}.chain): leave it out`);
+    const stamped = !s.stamp || Object.hasOwn(rec, s.versionField) ? rec : { ...rec, [s.versionField]: s.version };
     const plain = JSON.parse(JSON.stringify(stamped)) as StreamRecord;
     const current = upcastRecord(s, plain, where);
     if (s.schema) {
