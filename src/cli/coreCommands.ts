@@ -12,6 +12,7 @@ import { openMergerOn } from '../store/openStore.js';
 import { loadStateAt } from '../store/stateAt.js';
 import { queryConflicts, queryEvents, readLog, type ConflictFilter } from '../store/journalQueries.js';
 import { verifyStore } from '../store/verifyStore.js';
+import { verifyStreams } from '../stream/compact/verifyStreams.js';
 import { ensureToken } from '../server/token.js';
 import { watchMerges } from '../store/watchMerges.js';
 import { action, parseFrame, printNdjson, readStdin, splitLines, style } from './output.js';
@@ -163,10 +164,13 @@ export function registerCoreCommands(program: Command): void {
   dirOption(program.command('verify'))
     .description('recompute every merge from the archive; check the chain, every state hash and snapshot')
     .option('--json', 'print the report as JSON')
-    .action(action((o: DirOpt) => {
-      const report = verifyStore(ctxOf(o));
+    .action(action(async (o: DirOpt) => {
+      const ctx = ctxOf(o);
+      const report = verifyStore(ctx);
+      const streams = await verifyStreams(ctx.layout.root); // segments and hash chains of streams/
+      Object.assign(report, { streams: streams.streams, streamSegments: streams.segments, faults: [...report.faults, ...streams.faults], ok: report.ok && streams.faults.length === 0 });
       if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
-      else if (report.ok) process.stdout.write(`${style.green('ok')}: ${report.merges} merges, ${report.deltas} archived deltas, ${report.snapshots} snapshots verified\n`);
+      else if (report.ok) process.stdout.write(`${style.green('ok')}: ${report.merges} merges, ${report.deltas} archived deltas, ${report.snapshots} snapshots, ${streams.streams} streams (${streams.segments} segments) verified\n`);
       else {
         for (const f of report.faults) process.stderr.write(`${style.red('fault')} ${f.file}${f.line ? `:${f.line}` : ''}${f.frame !== undefined ? ` (frame ${f.frame})` : ''}: ${f.message}\n`);
       }

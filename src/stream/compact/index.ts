@@ -4,3 +4,4 @@ export { readManifest, resolveLive, archiveDir, manifestFile, type Manifest, typ
 export { readThroughSegments, segmentBytes, type SegmentEntry } from './readThroughSegments.js';
 export { verifyStreamChain, chainHash } from './verifyStreamChain.js';
 export { verifyStreamSegments } from './verifyStreamSegments.js';
+export { verifyStreams, type StreamVerifyReport } from './verifyStreams.js';
