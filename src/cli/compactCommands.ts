@@ -12,15 +12,19 @@ export function registerCompactCommands(program: Command): void {
     .addOption(new Option('--dir <dir>', 'store folder').env('FRAMELOG_DIR').default('.framelog'))
     .option('--max-bytes <n>', 'only rotate a live file of at least n bytes')
     .option('--max-age <age>', 'only rotate a live file whose first record is older than this (30s, 15m, 6h, 7d)')
+    .option('--max-lines <n>', 'only rotate a live file of at least n records (caps its line count)')
+    .option('--evict-older-than <age>', 'then delete segments whose last record is older than this (kept in the manifest as evicted)')
     .option('--no-gzip', 'write segments as plain NDJSON')
-    .action((streams: string[], opts: { dir: string; maxBytes?: string; maxAge?: string; gzip: boolean }) => {
+    .action((streams: string[], opts: { dir: string; maxBytes?: string; maxAge?: string; maxLines?: string; evictOlderThan?: string; gzip: boolean }) => {
       try {
         const names = streams.length > 0 ? streams : listStreams(opts.dir).map((s) => s.name);
         const maxBytes = opts.maxBytes === undefined ? undefined : whole(opts.maxBytes, '--max-bytes');
-        const maxAgeMs = opts.maxAge === undefined ? undefined : age(opts.maxAge);
+        const maxAgeMs = opts.maxAge === undefined ? undefined : age(opts.maxAge, '--max-age');
+        const maxLines = opts.maxLines === undefined ? undefined : whole(opts.maxLines, '--max-lines');
+        const evictOlderThanMs = opts.evictOlderThan === undefined ? undefined : age(opts.evictOlderThan, '--evict-older-than');
         for (const name of names) {
-          const r = compactStream(opts.dir, name, { gzip: opts.gzip, ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxAgeMs !== undefined ? { maxAgeMs } : {}) });
-          process.stdout.write(JSON.stringify({ stream: name, segment: r.segment ?? null, recovered: r.recovered }) + '\n');
+          const r = compactStream(opts.dir, name, { gzip: opts.gzip, ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxAgeMs !== undefined ? { maxAgeMs } : {}), ...(maxLines !== undefined ? { maxLines } : {}), ...(evictOlderThanMs !== undefined ? { evictOlderThanMs } : {}) });
+          process.stdout.write(JSON.stringify({ stream: name, segment: r.segment ?? null, recovered: r.recovered, evicted: r.evicted ?? [] }) + '\n');
         }
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
@@ -35,8 +39,8 @@ function whole(text: string, what: string): number {
   return Number(text);
 }
 
-function age(text: string): number {
+function age(text: string, what: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
-  if (!m) throw new StreamError('BAD_FILTER', `--max-age ${JSON.stringify(text)} is not a number with a unit (ms, s, m, h, d), e.g. 7d`);
+  if (!m) throw new StreamError('BAD_FILTER', `${what} ${JSON.stringify(text)} is not a number with a unit (ms, s, m, h, d), e.g. 7d`);
   return Number(m[1]) * UNITS[m[2]!]!;
 }

@@ -100,4 +100,25 @@ describe('compaction', () => {
     fs.rmSync(path.join(archiveDir(dir, 'audit'), r.segment!.file));
     expect(verifyStreamSegments(dir, 'audit').join('\n')).toMatch(/is missing: its records .* are lost/);
   });
+
+  it('caps line counts and evicts old segments by age; cursors in evicted ranges read on, the chain restarts at the anchor', async () => {
+    const dir = givenChainedStore();
+    await appendN(dir, 0, 4);
+    expect(compactStream(dir, 'audit', { maxLines: 5 }).segment).toBeUndefined();
+    await appendN(dir, 4, 2);
+    expect(compactStream(dir, 'audit', { maxLines: 5 }).segment?.count).toBe(6);
+    const c = await appendN(dir, 6, 6);
+    expect(compactStream(dir, 'audit', { maxLines: 5 }).segment?.count).toBe(6);
+    await appendN(dir, 12, 3);
+    // Everything so far is an hour old by then: both segments go, the live records stay.
+    const r = compactStream(dir, 'audit', { maxLines: 100, evictOlderThanMs: 60_000, now: Date.now() + 3_600_000 });
+    expect(r.evicted).toHaveLength(2);
+    expect((await all(dir)).map((x) => x.i)).toEqual([12, 13, 14]);
+    const fromOld = [];
+    for await (const e of readStream(dir, 'audit', { from: c[2]! })) fromOld.push(e.record['i']);
+    expect(fromOld).toEqual([12, 13, 14]);
+    expect(await verify(dir)).toEqual([]);
+    await appendN(dir, 15, 2);
+    expect(await verify(dir)).toEqual([]);
+  });
 });

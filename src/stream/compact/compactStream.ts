@@ -14,6 +14,10 @@ export interface CompactOptions {
   readonly maxBytes?: number;
   /** Rotate only when the live file's first record is older than this (by its `ts`). */
   readonly maxAgeMs?: number;
+  /** Rotate only when the live file has at least this many records (caps its line count). */
+  readonly maxLines?: number;
+  /** After rotating, delete segments whose last record is older than this (listed as evicted in the manifest). */
+  readonly evictOlderThanMs?: number;
   /** Gzip the segment (default true). */
   readonly gzip?: boolean;
   /** Test hook: called at each step, so a test can die there. */
@@ -29,6 +33,8 @@ export interface CompactResult {
   readonly segment: Segment | undefined;
   /** What recovery undid from a compaction that died. */
   readonly recovered: string[];
+  /** Segments deleted by eviction. */
+  readonly evicted?: string[];
 }
 
 /**
@@ -52,14 +58,17 @@ export function compactStream(storeDir: string, name: string, options: CompactOp
     try {
       fd = fs.openSync(paths.file, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { stream: name, segment: undefined, recovered };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { stream: name, segment: undefined, recovered, evicted: [] };
       throw err;
     }
+    let segment: Segment | undefined;
     try {
-      return { stream: name, segment: rotate(storeDir, name, fd, options), recovered };
+      segment = rotate(storeDir, name, fd, options);
     } finally {
       fs.closeSync(fd);
     }
+    const evicted = options.evictOlderThanMs === undefined ? [] : evictSegments(storeDir, name, (options.now ?? Date.now()) - options.evictOlderThanMs);
+    return { stream: name, segment, recovered, evicted };
   } finally {
     fs.closeSync(lockFd); // releases the flock
   }
@@ -77,6 +86,9 @@ function rotate(storeDir: string, name: string, fd: number, options: CompactOpti
   const P = head.lastIndexOf(10) + 1; // complete records only
   if (P === 0) return undefined;
   const bytes = head.subarray(0, P);
+  let count = 0;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) count++;
+  if (options.maxLines !== undefined && count < options.maxLines) return undefined;
   if (options.maxAgeMs !== undefined) {
     const first = JSON.parse(bytes.toString('utf8', 0, bytes.indexOf(10))) as { ts?: unknown };
     const at = typeof first.ts === 'string' ? parseInstant(first.ts) : undefined;
@@ -87,13 +99,14 @@ function rotate(storeDir: string, name: string, fd: number, options: CompactOpti
   const gzip = options.gzip ?? true;
   const file = `${name}.${String(base).padStart(16, '0')}.ndjson${gzip ? '.gz' : ''}`;
   const lastStart = bytes.lastIndexOf(10, P - 2) + 1;
-  let count = 0;
-  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) count++;
+  const firstRecord = JSON.parse(bytes.toString('utf8', 0, bytes.indexOf(10))) as { ts?: unknown };
   const lastRecord = JSON.parse(bytes.toString('utf8', lastStart, P - 1)) as { chain?: unknown };
   const segment: Segment = {
     file, first: base, last: base + lastStart, end: base + P, count,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     chainAnchor: typeof lastRecord.chain === 'string' ? lastRecord.chain : null,
+    firstTs: typeof firstRecord.ts === 'string' ? firstRecord.ts : null,
+    lastTs: typeof (lastRecord as { ts?: unknown }).ts === 'string' ? ((lastRecord as { ts?: unknown }).ts as string) : null,
   };
   writeDurable(path.join(dir, file), gzip ? zlib.gzipSync(bytes) : bytes, dir);
   options.onStep?.('segment-written');
@@ -122,6 +135,34 @@ function rotate(storeDir: string, name: string, fd: number, options: CompactOpti
 }
 
 /**
+ * Evicts by age: deletes each segment whose last record's `ts` is before `cutoff` (epoch ms) and
+ * marks it `evicted` in the manifest first, so its range stays accounted for (cursors in it read
+ * on from the next record; the chain restarts at its anchor). Returns the segment files deleted.
+ */
+function evictSegments(storeDir: string, name: string, cutoff: number): string[] {
+  const m = readManifest(storeDir, name);
+  if (!m) return [];
+  const now = new Date().toISOString();
+  const gone: string[] = [];
+  let leading = true; // only a prefix of the history is evicted, so the chain restarts at one anchor
+  const segments = m.segments.map((s) => {
+    const last = s.lastTs ? parseInstant(s.lastTs) : undefined;
+    if (s.evicted) return s;
+    if (!leading || last === undefined || last >= cutoff) {
+      leading = false;
+      return s;
+    }
+    gone.push(s.file);
+    return { ...s, evicted: now };
+  });
+  if (gone.length === 0) return [];
+  writeManifest(storeDir, { ...m, segments }); // the manifest first: a crash leaves a file too many, never a hole
+  for (const f of gone) fs.rmSync(path.join(archiveDir(storeDir, name), f), { force: true });
+  fsyncDir(archiveDir(storeDir, name));
+  return gone;
+}
+
+/**
  * Undoes what a compaction that died left half done: a manifest naming a new live file that was
  * never renamed into place (its last segment is dropped: the old live file still holds those
  * records), segment files the manifest does not list, and the temporary new live file.
@@ -141,7 +182,7 @@ export function recoverCompaction(storeDir: string, name: string): string[] {
     writeManifest(storeDir, m);
     done.push(`manifest: the swap never happened; live file is back at cursor ${prev.base}`);
   }
-  const listed = new Set((m?.segments ?? []).map((s) => s.file));
+  const listed = new Set((m?.segments ?? []).filter((s) => !s.evicted).map((s) => s.file));
   for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
     if (f === 'manifest.json' || f === '.compact.lock' || listed.has(f)) continue;
     if (f.startsWith(`${name}.`) || f.startsWith('.')) {

@@ -19,6 +19,11 @@ export interface Segment {
   readonly sha256: string;
   /** The `chain` value of its last record (hash-chained streams), so the chain can be checked across segments. */
   readonly chainAnchor: string | null;
+  /** `ts` of its first and last records (null when absent), for eviction by age. */
+  readonly firstTs?: string | null;
+  readonly lastTs?: string | null;
+  /** Set when an eviction deleted the file: its records are gone on purpose, its cursors read as empty. */
+  readonly evicted?: string;
 }
 
 /** Where the live file starts in the stream's cursors, and which inode it is. */

@@ -25,7 +25,7 @@ export async function* readThroughSegments(storeDir: string, name: string, from:
   const { fd, base, segments } = openLive(storeDir, name, paths.file);
   try {
     for (const seg of segments) {
-      if (seg.end <= from) continue;
+      if (seg.end <= from || seg.evicted) continue;
       yield* readSegment(storeDir, name, seg, from, onCorrupt);
     }
     if (fd === undefined) {
@@ -80,6 +80,7 @@ async function* readSegment(storeDir: string, name: string, seg: Segment, from: 
   let at = 0;
   let line = 0;
   if (from > seg.first) {
+    if (seg.evicted) return;
     at = from - seg.first;
     if (buf[at - 1] !== 10) throw new StreamError('BAD_CURSOR', `cursor ${from} does not start a record of stream "${name}" (segment ${seg.file}): use a cursor a read or an append gave`);
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readManifest } from './manifest.js';
 import { readThroughSegments } from './readThroughSegments.js';
 
 /** The chain value of a record: SHA-256 of the previous record's chain, a newline and the record's line without `chain`. */
@@ -13,8 +14,10 @@ export function chainHash(prev: string, line: string): string {
  * or a record without one after the chain began.
  */
 export async function verifyStreamChain(storeDir: string, name: string): Promise<string[]> {
-  let prev: string | undefined;
-  for await (const e of readThroughSegments(storeDir, name, 0)) {
+  // After an eviction the chain starts from the anchor of the last evicted segment.
+  const evicted = readManifest(storeDir, name)?.segments.filter((s) => s.evicted) ?? [];
+  let prev: string | undefined = evicted.at(-1)?.chainAnchor ?? undefined;
+  for await (const e of readThroughSegments(storeDir, name, evicted.at(-1)?.end ?? 0)) {
     const { chain, ...rest } = e.record;
     if (typeof chain !== 'string') {
       if (prev !== undefined) return [`stream "${name}": record at cursor ${e.cursor} has no chain, after chained records (inserted by hand, or written without the plan's chain setting)`];
