@@ -5,3 +5,4 @@ export { readThroughSegments, segmentBytes, type SegmentEntry } from './readThro
 export { verifyStreamChain, chainHash } from './verifyStreamChain.js';
 export { verifyStreamSegments } from './verifyStreamSegments.js';
 export { verifyStreams, type StreamVerifyReport } from './verifyStreams.js';
+export { archiveEndedKeys, archiveByKeyRule, loadArchiveByKeyRule, type ArchiveByKeyRule, type KeyedArchive } from './archiveEndedKeys.js';
