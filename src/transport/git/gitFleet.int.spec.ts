@@ -36,7 +36,7 @@ describe('framelog demo git: 8 writer processes in their own clones, one bare re
     // Linear history, and every update of main was a fast-forward of the one before (the reflog keeps them all).
     expect(git(url, 'rev-list', '--merges', 'main').trim()).toBe('');
     const tips = git(url, 'reflog', 'show', '--format=%H', 'main').trim().split('\n').reverse();
-    expect(tips.length).toBeGreaterThan(records.length);
+    expect(tips.length).toBeGreaterThan(8); // every accepted push of the writers and the merger
     for (let i = 1; i < tips.length; i++) {
       expect(spawnSync('git', ['merge-base', '--is-ancestor', tips[i - 1], tips[i]], { cwd: url }).status).toBe(0);
     }
