@@ -4,7 +4,6 @@ import {
   DEFAULT_MAX_RECORD_BYTES,
   StreamError,
   encodeRecords,
-  followStream,
   listStreams,
   openStreamAppender,
   parseJsonArgument,
@@ -13,6 +12,8 @@ import {
   compileRecordFilter,
   readManifest,
   readStream,
+  tailThrough,
+  followThrough,
   requireInstant,
   scanStreamBatches,
   streamPaths,
@@ -112,7 +113,13 @@ export function registerStreamCommands(program: Command): void {
       const counter = corruptReporter();
       const paths = opts.follow ? streamPaths(opts.dir, stream) : existingStream(opts.dir, stream);
       let end = 0;
-      if (fs.existsSync(paths.file)) {
+      const compacted = readManifest(opts.dir, stream) !== undefined;
+      if (compacted) {
+        // Through the archive segments, with stream cursors.
+        const tail = await tailThrough(opts.dir, stream, n, counter.report);
+        await out(render(tail.records, opts.cursors === true));
+        end = tail.end;
+      } else if (fs.existsSync(paths.file)) {
         const tail = tailStream(paths.file, n, { onCorrupt: counter.report });
         await out(render(tail.records, opts.cursors === true));
         end = tail.end;
@@ -124,7 +131,8 @@ export function registerStreamCommands(program: Command): void {
       process.once('SIGTERM', quit);
       process.stdout.once('error', quit);
       const batch: ScannedRecord[] = [];
-      for await (const rec of followStream(paths.file, {
+      // followThrough keeps stream cursors across compactions (a swapped file is not read twice).
+      for await (const rec of followThrough(opts.dir, stream, {
         from: end,
         signal: stop.signal,
         onCorrupt: counter.report,

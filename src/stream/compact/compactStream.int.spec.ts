@@ -9,6 +9,7 @@ import { compactStream, type CompactStep } from './compactStream.js';
 import { archiveDir, readManifest, writeManifest } from './manifest.js';
 import { verifyStreamChain } from './verifyStreamChain.js';
 import { verifyStreamSegments } from './verifyStreamSegments.js';
+import { followThrough, tailThrough } from './tailThrough.js';
 
 afterAll(removeStores);
 
@@ -120,5 +121,29 @@ describe('compaction', () => {
     expect(await verify(dir)).toEqual([]);
     await appendN(dir, 15, 2);
     expect(await verify(dir)).toEqual([]);
+  });
+
+  it('tail and follow see through compactions: stream cursors, nothing read twice', async () => {
+    const dir = givenChainedStore();
+    await appendN(dir, 0, 5);
+    compactStream(dir, 'audit');
+    await appendN(dir, 5, 2);
+    const t = await tailThrough(dir, 'audit', 4);
+    expect(t.records.map((r) => r.record['i'])).toEqual([3, 4, 5, 6]);
+    expect(t.records.map((r) => r.cursor)).toEqual((await all(dir)).slice(3).map((r) => r.cursor));
+    const stop = new AbortController();
+    const seen: number[] = [];
+    const follower = (async () => {
+      for await (const e of followThrough(dir, 'audit', { from: 0, signal: stop.signal, pollMs: 20 })) seen.push(e.record['i'] as number);
+    })();
+    for (let k = 0; k < 6; k++) {
+      await appendN(dir, 7 + k * 3, 3);
+      if (k % 2 === 0) compactStream(dir, 'audit');
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    for (let waited = 0; seen.length < 25 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    await follower;
+    expect(seen).toEqual([...Array(25).keys()]);
   });
 });

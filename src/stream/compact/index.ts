@@ -6,3 +6,4 @@ export { verifyStreamChain, chainHash } from './verifyStreamChain.js';
 export { verifyStreamSegments } from './verifyStreamSegments.js';
 export { verifyStreams, type StreamVerifyReport } from './verifyStreams.js';
 export { archiveEndedKeys, archiveByKeyRule, loadArchiveByKeyRule, type ArchiveByKeyRule, type KeyedArchive } from './archiveEndedKeys.js';
+export { tailThrough, followThrough } from './tailThrough.js';

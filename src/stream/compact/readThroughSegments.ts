@@ -12,6 +12,8 @@ export interface SegmentEntry {
   readonly record: StreamRecord;
   readonly cursor: number;
   readonly next: number;
+  /** The line as stored, without its newline. */
+  readonly line: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function* readThroughSegments(storeDir: string, name: string, from:
     const file = fs.existsSync(`/proc/self/fd/${fd}`) ? `/proc/self/fd/${fd}` : paths.file;
     try {
       for await (const r of scanStream(file, { from: start, ...(onCorrupt ? { onCorrupt } : {}) })) {
-        yield { record: r.record, cursor: r.cursor + base, next: r.next + base };
+        yield { record: r.record, cursor: r.cursor + base, next: r.next + base, line: r.line };
       }
     } catch (err) {
       if (err instanceof StreamError && err.code === 'BAD_CURSOR') {
@@ -98,7 +100,7 @@ async function* readSegment(storeDir: string, name: string, seg: Segment, from: 
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
       onCorrupt?.({ file: seg.file, line, offset: at, length: nl - at, reason: 'not a JSON object' });
     } else {
-      yield { record: record as StreamRecord, cursor: seg.first + at, next: seg.first + nl + 1 };
+      yield { record: record as StreamRecord, cursor: seg.first + at, next: seg.first + nl + 1, line: text };
     }
     at = nl + 1;
   }
