@@ -12,6 +12,8 @@ import {
   compileRecordFilter,
   readManifest,
   readStream,
+  loadStreamSchema,
+  checkRecordsForAppend,
   tailThrough,
   followThrough,
   requireInstant,
@@ -43,7 +45,10 @@ export function registerStreamCommands(program: Command): void {
       const paths = streamPaths(opts.dir, stream);
       const max = wholeNumber(opts.maxRecordBytes, '--max-record-bytes');
       const records = json === undefined || json === '-' ? parseNdjsonInput(await readStdin(), 'stdin') : [parseJsonArgument(json, 'argument')];
+      const schema = loadStreamSchema(opts.dir, stream);
+      if (schema && records.length > 50_000) checkRecordsForAppend(schema, records); // all or none, before the first slice
       const appender = openStreamAppender(opts.dir, stream, {
+        ...(schema ? { schema } : {}),
         durability: opts.durability,
         maxRecordBytes: max,
         onFragment: (f) => process.stderr.write(`framelog: moved a torn tail of ${f.length} bytes at byte ${f.offset} of ${f.file} to ${f.bytes}\n`),
