@@ -9,3 +9,4 @@ export * from './store/index.js';
 export * from './writer/index.js';
 export { FramelogError } from './errors.js';
 export * from './engine/index.js';
+export * from './transport/index.js';
