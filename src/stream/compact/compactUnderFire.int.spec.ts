@@ -8,6 +8,7 @@ import { givenEmptyStore, removeStores } from '../testing/streamFixtures.js';
 import { compactStream, type CompactStep } from './compactStream.js';
 import { readManifest } from './manifest.js';
 import { verifyStreamSegments } from './verifyStreamSegments.js';
+import { verifyStreams } from './verifyStreams.js';
 
 afterAll(removeStores);
 
@@ -18,6 +19,8 @@ const STEPS: CompactStep[] = ['recovered', 'segment-written', 'locked', 'live-wr
 describe('compaction under fire', () => {
   it(`compaction killed ${KILLS} times while ${WRITERS} appenders write: nothing lost or duplicated, old cursors resolve`, async () => {
     const dir = givenEmptyStore('compact-fire');
+    // Hash-chained: every appender extends the chain under the lock, across every swap.
+    fs.writeFileSync(path.join(dir, 'framelog.json'), JSON.stringify({ version: 1, streams: { receipts: { chain: true } } }));
     const out = compiledForTests();
     const appendScript = path.join(out, 'stream/testing/appendChild.js');
     const compactScript = path.join(out, 'stream/testing/compactChild.js');
@@ -67,6 +70,7 @@ describe('compaction under fire', () => {
     expect(m.segments.length).toBeGreaterThan(3);
     expect(samples.length).toBeGreaterThan(10);
     expect(verifyStreamSegments(dir, 'receipts')).toEqual([]);
+    expect(await verifyStreams(dir)).toMatchObject({ streams: 1, faults: [] });
     console.log(`compaction: ${kills} killed, ${done} finished, ${m.segments.length} segments, ${samples.length} cursors checked`);
   });
 });
