@@ -1,12 +1,7 @@
 import { Command, Option } from 'commander';
-import { parseCondition, parseJoin, runQuery, type QuerySpec, type RecordSource } from '../query/index.js';
+import { run } from './streamCommands.js';
+import { parseCondition, parseJoin, runQuery, type QuerySpec } from '../query/index.js';
 import { requireInstant, StreamError } from '../stream/index.js';
-
-/** Where `query` reads records from (compaction registers a reader that sees through segments). */
-let recordSource: RecordSource | undefined;
-export function setQueryRecordSource(source: RecordSource): void {
-  recordSource = source;
-}
 
 /**
  * `framelog query STREAM [--type T] [--since TIME] [--until TIME] [--where F OP V]…
@@ -26,34 +21,28 @@ export function registerQueryCommands(program: Command): void {
     .option('--select <field>', 'keep only these dotted fields (repeat)', collect, [])
     .option('--distinct', 'drop repeated rows')
     .option('--limit <n>', 'stop after n rows')
-    .action(async (stream: string, opts: { dir: string; type: string[]; since?: string; until?: string; where: string[]; join: string[]; select: string[]; distinct?: boolean; limit?: string }) => {
-      try {
-        const spec: QuerySpec = {
-          from: stream,
-          types: opts.type,
-          ...(opts.since !== undefined ? { since: requireInstant(opts.since, '--since') } : {}),
-          ...(opts.until !== undefined ? { until: requireInstant(opts.until, '--until') } : {}),
-          where: opts.where.map(parseCondition),
-          joins: opts.join.map(parseJoin),
-          ...(opts.select.length > 0 ? { select: opts.select } : {}),
-          distinct: opts.distinct === true,
-          ...(opts.limit !== undefined ? { limit: wholeNumber(opts.limit) } : {}),
-        };
-        let buf = '';
-        for await (const row of runQuery(opts.dir, spec, recordSource)) {
-          buf += JSON.stringify(row) + '\n';
-          if (buf.length > 1 << 16) {
-            await write(buf);
-            buf = '';
-          }
+    .action(run(async (stream: string, opts: { dir: string; type: string[]; since?: string; until?: string; where: string[]; join: string[]; select: string[]; distinct?: boolean; limit?: string }) => {
+      const spec: QuerySpec = {
+        from: stream,
+        types: opts.type,
+        ...(opts.since !== undefined ? { since: requireInstant(opts.since, '--since') } : {}),
+        ...(opts.until !== undefined ? { until: requireInstant(opts.until, '--until') } : {}),
+        where: opts.where.map(parseCondition),
+        joins: opts.join.map(parseJoin),
+        ...(opts.select.length > 0 ? { select: opts.select } : {}),
+        distinct: opts.distinct === true,
+        ...(opts.limit !== undefined ? { limit: wholeNumber(opts.limit) } : {}),
+      };
+      let buf = '';
+      for await (const row of runQuery(opts.dir, spec)) {
+        buf += JSON.stringify(row) + '\n';
+        if (buf.length > 1 << 16) {
+          await write(buf);
+          buf = '';
         }
-        if (buf) await write(buf);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        process.stderr.write(`framelog: ${err instanceof StreamError ? e.message : `${e.code ? e.code + ': ' : ''}${e.message}`}\n`);
-        process.exitCode = 1;
       }
-    });
+      if (buf) await write(buf);
+    }));
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -175,8 +175,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Runs a command body: any error becomes `framelog: message` on stderr and exit code 1. */
-function run<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+/** Runs a command body: any error becomes `framelog: message` on stderr and exit code 1 (shared by the query, view and compact commands). */
+export function run<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { run } from './streamCommands.js';
 import { StreamError } from '../stream/index.js';
 import { builtinViews, updateView, watchView } from '../view/index.js';
 
@@ -12,25 +13,19 @@ export function registerViewCommands(program: Command): void {
     .option('--rebuild', 'ignore the stored view and rebuild it from the start of its sources')
     .option('--watch', 'keep it current as records arrive, printing it after each update')
     .option('--full', 'print the stored file (view, version, definition, checkpoint, state), not only the state')
-    .action(async (name: string, opts: { dir: string; rebuild?: boolean; watch?: boolean; full?: boolean }) => {
-      try {
-        const p = builtinViews.get(name);
-        if (!p) throw new StreamError('NOT_FOUND', `no projection ${JSON.stringify(name)}: known ones are ${[...builtinViews.keys()].join(', ')}`);
-        const print = (v: { state: unknown }): void => void process.stdout.write(JSON.stringify(opts.full ? v : v.state) + '\n');
-        if (!opts.watch) {
-          const r = await updateView(opts.dir, p, { rebuild: opts.rebuild === true });
-          if (r.rebuilt && r.rebuilt !== 'missing' && r.rebuilt !== 'requested') process.stderr.write(`framelog: view ${name} rebuilt (${r.rebuilt})\n`);
-          print(r.view);
-          return;
-        }
-        const stop = new AbortController();
-        process.once('SIGINT', () => stop.abort());
-        process.once('SIGTERM', () => stop.abort());
-        await watchView(opts.dir, p, (r) => print(r.view), { rebuild: opts.rebuild === true, signal: stop.signal });
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        process.stderr.write(`framelog: ${err instanceof StreamError ? e.message : `${e.code ? e.code + ': ' : ''}${e.message}`}\n`);
-        process.exitCode = 1;
+    .action(run(async (name: string, opts: { dir: string; rebuild?: boolean; watch?: boolean; full?: boolean }) => {
+      const p = builtinViews.get(name);
+      if (!p) throw new StreamError('NOT_FOUND', `no projection ${JSON.stringify(name)}: known ones are ${[...builtinViews.keys()].join(', ')}`);
+      const print = (v: { state: unknown }): void => void process.stdout.write(JSON.stringify(opts.full ? v : v.state) + '\n');
+      if (!opts.watch) {
+        const r = await updateView(opts.dir, p, { rebuild: opts.rebuild === true });
+        if (r.rebuilt && r.rebuilt !== 'missing' && r.rebuilt !== 'requested') process.stderr.write(`framelog: view ${name} rebuilt (${r.rebuilt})\n`);
+        print(r.view);
+        return;
       }
-    });
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      await watchView(opts.dir, p, (r) => print(r.view), { rebuild: opts.rebuild === true, signal: stop.signal });
+    }));
 }

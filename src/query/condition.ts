@@ -1,4 +1,6 @@
-import { parseInstant, StreamError, type JsonValue, type StreamRecord } from '../stream/index.js';
+import { parseInstant, StreamError, valueAt, type JsonValue, type StreamRecord } from '../stream/index.js';
+
+export { valueAt };
 
 /** A comparison operator of `--where` (PROTOCOL-free syntax, see src/query/README.md). */
 export type ConditionOp = '=' | '!=' | '>' | '>=' | '<' | '<=';
@@ -46,16 +48,6 @@ export function parseCondition(text: string): Condition {
     throw new StreamError('BAD_FILTER', `--where ${JSON.stringify(text)}: ${op} compares numbers or RFC 3339 instants, and ${JSON.stringify(raw)} is neither`);
   }
   return { path, op, value, raw };
-}
-
-/** The value at a dotted path, or undefined. */
-export function valueAt(record: JsonValue | undefined, path: readonly string[]): JsonValue | undefined {
-  let v: JsonValue | undefined = record;
-  for (const key of path) {
-    if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v)) return undefined;
-    v = (v as { [key: string]: JsonValue })[key];
-  }
-  return v;
 }
 
 /** True when `record` satisfies `c` (a missing field satisfies only `!=`). */

@@ -21,6 +21,7 @@ export type { ScannedRecord, CorruptLine } from './ScannedRecord.js';
 export {
   compileRecordFilter,
   parseWhere,
+  valueAt,
   type RecordFilterSpec,
   type RecordPredicate,
   type WhereClause,

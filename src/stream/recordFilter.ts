@@ -82,7 +82,8 @@ function toInstant(value: string | number, what: string): number {
   return requireInstant(value, what);
 }
 
-function valueAt(record: StreamRecord, path: readonly string[]): JsonValue | undefined {
+/** The value at a dotted path (`['a','b']`), or undefined when a step is missing or not an object. */
+export function valueAt(record: JsonValue | undefined, path: readonly string[]): JsonValue | undefined {
   let v: JsonValue | undefined = record;
   for (const key of path) {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;

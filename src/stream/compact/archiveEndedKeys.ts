@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parsePlan } from '../../delta/plan.js';
 import { StreamError } from '../StreamError.js';
 import { streamPaths } from '../streamPaths.js';
-import { ensureDir, fsyncDir, writeAll } from '../writeFileDurable.js';
+import { ensureDir, writeFileDurable } from '../writeFileDurable.js';
 import { readManifest, resolveLive } from './manifest.js';
 import { readThroughSegments } from './readThroughSegments.js';
 
@@ -75,16 +75,7 @@ export async function archiveEndedKeys(storeDir: string, name: string, rule: Arc
     const file = path.join(dir, `${key}.ndjson`);
     if (fs.existsSync(file)) continue;
     ensureDir(dir);
-    const tmp = path.join(dir, `.${key}.ndjson.tmp`);
-    const fd = fs.openSync(tmp, 'w', 0o644);
-    try {
-      writeAll(fd, Buffer.from(g.lines.join('\n') + '\n'), null);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-    fsyncDir(dir);
+    writeFileDurable(file, g.lines.join('\n') + '\n');
     written.push({ key, terminal: g.terminal, file: path.relative(storeDir, file), count: g.lines.length, cursors: g.cursors });
   }
   return written;

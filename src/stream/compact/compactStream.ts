@@ -6,7 +6,7 @@ import { fileLock } from '../fileLock.js';
 import { parseInstant } from '../parseInstant.js';
 import { StreamError } from '../StreamError.js';
 import { streamPaths } from '../streamPaths.js';
-import { ensureDir, fsyncDir, writeAll } from '../writeFileDurable.js';
+import { ensureDir, fsyncDir, writeAll, writeFileDurable } from '../writeFileDurable.js';
 import { archiveDir, readManifest, writeManifest, type Manifest, type Segment } from './manifest.js';
 
 export interface CompactOptions {
@@ -108,7 +108,7 @@ function rotate(storeDir: string, name: string, fd: number, options: CompactOpti
     firstTs: typeof firstRecord.ts === 'string' ? firstRecord.ts : null,
     lastTs: typeof (lastRecord as { ts?: unknown }).ts === 'string' ? ((lastRecord as { ts?: unknown }).ts as string) : null,
   };
-  writeDurable(path.join(dir, file), gzip ? zlib.gzipSync(bytes) : bytes, dir);
+  writeFileDurable(path.join(dir, file), gzip ? zlib.gzipSync(bytes) : bytes);
   options.onStep?.('segment-written');
   // 2. Under the appenders' lock: copy what arrived meanwhile into the new live file.
   fileLock.waitSync(fd, 'ex');
@@ -118,7 +118,7 @@ function rotate(storeDir: string, name: string, fd: number, options: CompactOpti
     const rest = Buffer.allocUnsafe(end - P);
     readAll(fd, rest, P);
     const tmp = liveTmp(storeDir, name);
-    writeDurable(tmp, rest, undefined);
+    writeNewFile(tmp, rest);
     const newIno = fs.statSync(tmp).ino;
     options.onStep?.('live-written');
     // 3. The manifest names both live files: until the rename, readers still use the old one.
@@ -201,18 +201,14 @@ function liveTmp(storeDir: string, name: string): string {
   return path.join(streamPaths(storeDir, name).streamsDir, `.${name}.compact.tmp`);
 }
 
-function writeDurable(file: string, data: Buffer, dirToSync: string | undefined): void {
-  const tmp = dirToSync ? `${file}.tmp` : file;
-  const fd = fs.openSync(tmp, 'w', 0o644);
+/** Writes and fsyncs a file in place (its name is made durable by the rename that follows). */
+function writeNewFile(file: string, data: Buffer): void {
+  const fd = fs.openSync(file, 'w', 0o644);
   try {
     writeAll(fd, data, null);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
-  }
-  if (dirToSync) {
-    fs.renameSync(tmp, file);
-    fsyncDir(dirToSync);
   }
 }
 
