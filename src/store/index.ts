@@ -14,5 +14,6 @@ export { acquireMergeLock, processStartTime, type MergeLock, type LockHolder } f
 export { recoverMerge, type MergeIntent } from './mergeIntent.js';
 export { scanInbox, listInbox, archiveHash, type InboxScan, type InboxCache } from './inbox.js';
 export { watchMerges, type WatchOptions } from './watchMerges.js';
+export { createFrameReadiness, type ReadyDecision } from './frameReadiness.js';
 export { readArchive, appliedDeltasOf, type ArchivedDelta } from './archive.js';
 export { writeFileDurable, createFileDurable, appendDurable, fsyncDir } from './durableFs.js';

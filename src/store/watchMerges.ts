@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { MergeRecord } from '../merge/records.js';
 import { openMergerOn } from './openStore.js';
+import { createFrameReadiness } from './frameReadiness.js';
 import type { StoreContext } from './storeContext.js';
 
 /** Options of {@link watchMerges}. */
@@ -33,9 +34,7 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
   const writers = opts.writers ?? ctx.plan.writers;
   const timeout = opts.frameTimeoutMs ?? ctx.plan.frameTimeoutMs;
   const merger = openMergerOn(ctx);
-  const firstSeen = new Map<number, number>();
-  let lateSince: number | undefined;
-  let badSince: number | undefined;
+  const readiness = createFrameReadiness(writers, timeout);
   let wake: (() => void) | undefined;
   const poke = (): void => wake?.();
   let watcher: FSWatcher | undefined;
@@ -48,53 +47,14 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
   opts.signal?.addEventListener('abort', poke);
   try {
     while (!opts.signal?.aborted) {
-      const last = merger.state.frame ?? -1;
-      const scan = merger.scan();
-      const t = now();
-      const reporters = new Map<number, Set<string>>();
-      let late = false;
-      for (const { delta } of scan.valid) {
-        if (delta.frame <= last) {
-          late = true;
-          continue;
-        }
-        if (!firstSeen.has(delta.frame)) firstSeen.set(delta.frame, t);
-        let s = reporters.get(delta.frame);
-        if (!s) reporters.set(delta.frame, (s = new Set()));
-        s.add(delta.writer);
-      }
-      if (late) lateSince ??= t;
-      else lateSince = undefined;
-      if (scan.bad.length > 0) badSince ??= t;
-      else badSince = undefined;
-      const ready: number[] = [];
-      for (const f of [...reporters.keys()].sort((a, b) => a - b)) {
-        const all = writers.length > 0 && writers.every((w) => reporters.get(f)!.has(w));
-        if (all || t - firstSeen.get(f)! >= timeout) ready.push(f);
-        else break; // frames close in order: a later complete frame waits for this one
-      }
-      // Late deltas join the next merge; alone they close a frame only once nothing else is
-      // pending and they have waited four timeouts (closing a frame early makes on-time deltas late).
-      const lateDue = lateSince !== undefined && reporters.size === 0 && t - lateSince >= 4 * timeout;
-      // Bad files wait for the next merge, whose record lists them; alone, for one timeout at most.
-      const badDue = badSince !== undefined && t - badSince >= timeout;
-      if (ready.length > 0 || lateDue || badDue) {
-        const records = merger.merge({ frames: ready, now });
-        for (const r of records) {
-          firstSeen.delete(r.frame);
-          opts.onMerge?.(r);
-        }
-        for (const f of [...firstSeen.keys()]) if (f <= (merger.state.frame ?? -1)) firstSeen.delete(f);
-        if (records.length > 0) lateSince = undefined;
-        badSince = undefined;
+      const decision = readiness.decide(merger.scan(), merger.state.frame, now(), opts.pollMs ?? 250);
+      if (decision.due) {
+        const records = merger.merge({ frames: decision.frames, now });
+        for (const r of records) opts.onMerge?.(r);
+        readiness.merged(merger.state.frame, records.length > 0);
         continue;
       }
-      const nextDeadline = Math.min(
-        ...[...firstSeen.values()].map((s) => s + timeout - t),
-        lateSince !== undefined ? lateSince + 4 * timeout - t : Infinity,
-        badSince !== undefined ? badSince + timeout - t : Infinity,
-        opts.pollMs ?? 250,
-      );
+      const nextDeadline = decision.waitMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, nextDeadline));
         wake = () => {

@@ -4,7 +4,7 @@ import type { MergeRecord } from '../merge/records.js';
 import { landDeltas } from '../store/landDeltas.js';
 import { openMergerOn, type Merger } from '../store/openStore.js';
 import type { StoreContext } from '../store/storeContext.js';
-import { createFrameReadiness } from './frameReadiness.js';
+import { createFrameReadiness } from '../store/frameReadiness.js';
 import type { Transport } from './transport.js';
 
 /** Options of {@link runTransportMerger}. */
