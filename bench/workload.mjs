@@ -3,17 +3,8 @@
 //   counters {a: 1, b: k}  ·  set {ent: {<one of 100 ids>: {f1, f2}}}  ·  items {log: [{id: '<frame>-<writer>'}]}
 // utc increases with the frame (and, inside a frame, with the writer index).
 
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1) (the library's own). */
+export { seededRandom as prng } from '../dist/index.js';
 
 export const ENTITIES = 100;
 export const OPS_PER_DELTA = 5;

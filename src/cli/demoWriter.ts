@@ -1,21 +1,29 @@
 import { join } from 'node:path';
 import { createWriter } from '../writer/createWriter.js';
+import type { DeltaBuilder } from '../writer/deltaBuilder.js';
+import { seededRandom } from '../engine/rng/seededRandom.js';
 import { createFileDurable } from '../store/durableFs.js';
 import type { Delta } from '../delta/types.js';
 
-/** A small seeded PRNG (mulberry32): demos are repeatable for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One demo agent's unit of work for frame `f`: worker-7 fails now and then (the writer turns that
+ * into a fallback delta); everyone claims the shared `board/leader` (field conflicts) and proposes
+ * milestones (item conflicts). `handoffs` adds the occasional handoff event.
+ */
+export function demoUnit(d: DeltaBuilder, index: number, writers: number, f: number, rnd: () => number, handoffs: boolean): void {
+  const name = `worker-${index}`;
+  if (index === 7 && f % 11 === 0) throw new Error('model call timed out');
+  const tokens = 50 + Math.floor(rnd() * 500);
+  d.incr('tasks_done').incr('tokens', tokens);
+  d.item('results', { id: `r-${f}-${index}`, writer: name, score: Math.round(rnd() * 1000) / 1000 });
+  if (f % 10 === 0) d.item('milestones', { id: `m-${f / 10}`, proposed_by: name });
+  d.set('agents', name, { status: rnd() < 0.2 ? 'idle' : 'busy', load: Math.round(rnd() * 100) / 100, last_frame: f });
+  d.set('board', 'leader', 'claimed_by', name);
+  d.event({ type: 'task', worker: name, tokens });
+  if (handoffs && rnd() < 0.1) d.event({ type: 'handoff', from: name, to: `worker-${(index + 1) % writers}` });
+}
 
 /** Options of one demo writer process. */
 export interface DemoWriterOptions {
@@ -46,17 +54,7 @@ export async function runDemoWriter(o: DemoWriterOptions): Promise<void> {
   for (let f = 1; f <= o.frames; f++) {
     await sleep(Math.max(0, o.startAt + (f - 1) * o.periodMs - Date.now()) + rnd() * o.periodMs * 0.5);
     if (o.index === 3 && f % 16 === 0) await sleep(o.frameTimeoutMs * 1.2);
-    const unit = await writer.run(f, (d) => {
-      if (o.index === 7 && f % 11 === 0) throw new Error('model call timed out');
-      const tokens = 50 + Math.floor(rnd() * 500);
-      d.incr('tasks_done').incr('tokens', tokens);
-      d.item('results', { id: `r-${f}-${o.index}`, writer: name, score: Math.round(rnd() * 1000) / 1000 });
-      if (f % 10 === 0) d.item('milestones', { id: `m-${f / 10}`, proposed_by: name });
-      d.set('agents', name, { status: rnd() < 0.2 ? 'idle' : 'busy', load: Math.round(rnd() * 100) / 100, last_frame: f });
-      d.set('board', 'leader', 'claimed_by', name);
-      d.event({ type: 'task', worker: name, tokens });
-      if (rnd() < 0.1) d.event({ type: 'handoff', from: name, to: `worker-${(o.index + 1) % o.writers}` });
-    });
+    const unit = await writer.run(f, (d) => demoUnit(d, o.index, o.writers, f, rnd, true));
     sent.set(f, unit.delta);
     const old = sent.get(f - 3);
     if (o.index === 5 && f % 8 === 0 && old) {

@@ -15,7 +15,8 @@ import { git } from '../transport/git/gitCommand.js';
 import { initGitStore } from '../transport/git/gitStore.js';
 import { openGitTransport } from '../transport/git/gitTransport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
-import { seededRandom } from './demoWriter.js';
+import { demoUnit } from './demoWriter.js';
+import { seededRandom } from '../engine/rng/seededRandom.js';
 import { action, parseFrame, style } from './output.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -60,16 +61,7 @@ async function runGitDemoWriter(o: { index: number; writers: number; frames: num
   for (let f = 1; f <= o.frames; f++) {
     await sleep(Math.max(0, o.startAt + (f - 1) * o.periodMs - Date.now()) + rnd() * o.periodMs * 0.5);
     if (o.index === 3 && f % 16 === 0) await sleep(o.timeout * 1.2);
-    const unit = await writer.run(f, (d) => {
-      if (o.index === 7 && f % 11 === 0) throw new Error('model call timed out');
-      const tokens = 50 + Math.floor(rnd() * 500);
-      d.incr('tasks_done').incr('tokens', tokens);
-      d.item('results', { id: `r-${f}-${o.index}`, writer: name, score: Math.round(rnd() * 1000) / 1000 });
-      if (f % 10 === 0) d.item('milestones', { id: `m-${f / 10}`, proposed_by: name });
-      d.set('agents', name, { status: rnd() < 0.2 ? 'idle' : 'busy', load: Math.round(rnd() * 100) / 100, last_frame: f });
-      d.set('board', 'leader', 'claimed_by', name);
-      d.event({ type: 'task', worker: name, tokens });
-    });
+    const unit = await writer.run(f, (d) => demoUnit(d, o.index, 0, f, rnd, false));
     sent.push(unit.put.file.slice('inbox/'.length));
     old.set(f, unit.delta);
     const redo = old.get(f - 10);

@@ -1,1 +1,2 @@
 export { createRng, type Rng } from './createRng.js';
+export { seededRandom } from './seededRandom.js';

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../engine/rng/seededRandom.js';
 import type { Plan } from '../../delta/plan.js';
 
 /** One delta as a writer hands it to a transport: bytes exactly as they will travel. */
@@ -29,20 +30,10 @@ export interface WorkloadOptions {
   bad?: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A seeded shuffle (Fisher–Yates), in place. */
 export function shuffle<T>(xs: T[], seed: number): T[] {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [xs[i], xs[j]] = [xs[j], xs[i]];
@@ -71,7 +62,7 @@ const BAD = [
 export function generateWorkload(o: WorkloadOptions = {}): Workload {
   const nW = o.writers ?? 8, frames = o.frames ?? 100, rounds = o.rounds ?? 25, seed = o.seed ?? 1;
   const target = o.deltas ?? 10_000;
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const writers = Array.from({ length: nW }, (_, i) => `w${i}`);
   const out: WorkloadDelta[][] = Array.from({ length: rounds }, () => []);
   const counts = { total: 0, originals: 0, duplicates: 0, conflicting: 0, late: 0, fallbacks: 0, bad: 0 };
