@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,16 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 << 20 });
 
 describe('framelog demo git: 8 writer processes in their own clones, one bare repository, a merger running throughout', () => {
-  it('50 frames: no delta lost, one merge commit per merged frame, no conflict marker, no rewritten history', () => {
+  it('50 frames: no delta lost, one merge commit per merged frame, no conflict marker, no rewritten history', async () => {
     const dir = join(root, 'demo');
-    const r = spawnSync(process.execPath, [CLI, 'demo', 'git', '--dir', dir, '--writers', '8', '--frames', '50', '--timeout', '3000', '--json'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    // Run asynchronously: the demo takes ~20 s, and a test worker must keep answering its runner meanwhile.
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, [CLI, 'demo', 'git', '--dir', dir, '--writers', '8', '--frames', '50', '--timeout', '3000', '--json'], { env: { ...process.env, NO_COLOR: '1' } });
+      let stdout = '', stderr = '';
+      c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      c.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     console.log(JSON.stringify(s));

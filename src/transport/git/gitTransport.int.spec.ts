@@ -67,7 +67,8 @@ describe('git transport', () => {
     expect(cli(['state', '--dir', store]).out).toContain('"n":4');
     const help = cli(['merge', '--help']).out;
     expect(help).toMatch(/--transport/);
-    expect(cli(['put', '--transport', 'nats', 'x.json']).err).toMatch(/unknown transport.*fs, git/);
+    expect(cli(['put', '--transport', 'kafka', 'x.json']).err).toMatch(/unknown transport.*fs, git, postgres, redis, nats/);
+    expect(cli(['put', '--transport', 'nats', 'x.json']).err).toMatch(/--transport nats needs --store NAME/);
     expect(cli(['merge', '--transport', 'git']).err).toMatch(/needs --url/);
   });
 
@@ -142,6 +143,51 @@ describe('git transport', () => {
     // Merge 1 was committed on restart, then replayed after the writer's newer push (never force-pushed).
     expect(subjects).toEqual(['init store', 'deltas: 1 from w1 (frames 1–1)', 'deltas: 1 from w1 (frames 2–2)', 'merge frame 1', 'merge frame 2']);
     expect(gitOut(t.store, 'status', '--porcelain')).toBe('');
+    expect(verifyStore(openStoreContext(t.store)).ok).toBe(true);
+  });
+
+  it('a merger killed while its pull was checking out the writers\' files: the torn, untracked copies are never committed, and the delta is applied whole', async () => {
+    const t = await fresh();
+    const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w1'), identity: 'w1' });
+    await w.put([Buffer.from(delta(1, 'w1'))]);
+    // The merger fetched, and `git merge --ff-only` died while writing the file.
+    gitOut(t.store, 'fetch', '--quiet', 'origin');
+    const incoming = gitOut(t.store, 'diff', '--name-only', 'HEAD', 'origin/main').trim().split('\n').filter((p) => p.startsWith('inbox/'));
+    expect(incoming).toHaveLength(1);
+    const whole = gitOut(t.store, 'show', `origin/main:${incoming[0]}`);
+    writeFileSync(join(t.store, incoming[0]), whole.slice(0, 40));
+    // Meanwhile the writer pushed again, so the merger's push will be rejected and it must rebase.
+    await w.put([Buffer.from(delta(2, 'w1'))]);
+    const m = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
+    const records = await runTransportMerger(openStoreContext(t.store), m, { now: () => NOW });
+    await m.close();
+    expect(records.flatMap((r) => r.applied.map((a) => a.frame))).toEqual([1, 2]);
+    expect(records.every((r) => r.quarantined.length === 0)).toBe(true);
+    const files = gitOut(t.url, 'log', '--name-only', '--format=', 'main').split('\n').filter((f) => f.startsWith('quarantine/'));
+    expect(files).toEqual([]);
+    expect(gitOut(t.store, 'status', '--porcelain')).toBe('');
+    expect(verifyStore(openStoreContext(t.store)).ok).toBe(true);
+  });
+
+  it('a merger killed while git held one of its lock files (MERGE_MSG.lock, ref locks): the restart removes them and its rebase goes through', async () => {
+    const t = await fresh();
+    const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w1'), identity: 'w1' });
+    await w.put([Buffer.from(delta(1, 'w1'))]);
+    const m = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
+    await m.pull();
+    // Merge 1 committed, then the merger "dies" before pushing, while a git it ran held locks.
+    const merger = openMergerOn(openStoreContext(t.store));
+    for (const r of merger.merge({ now: () => NOW })) m.commitMerge!(r);
+    merger.close();
+    writeFileSync(join(t.store, '.git', 'MERGE_MSG.lock'), '');
+    writeFileSync(join(t.store, '.git', 'refs', 'heads', 'main.lock'), '');
+    await w.put([Buffer.from(delta(2, 'w1'))]); // the remote moved on: the merger must rebase its merge
+    const records = await runTransportMerger(openStoreContext(t.store), m, { now: () => NOW });
+    await m.close();
+    expect(records.map((r) => r.frame)).toEqual([2]);
+    expect(existsSync(join(t.store, '.git', 'MERGE_MSG.lock'))).toBe(false);
+    expect(existsSync(join(t.store, '.git', 'framelog-merger.lock'))).toBe(false); // our own lock, released, was never another process's
+    expect(gitOut(t.url, 'log', '--format=%s', 'main').split('\n').filter((s) => s.startsWith('merge frame'))).toEqual(['merge frame 2', 'merge frame 1']);
     expect(verifyStore(openStoreContext(t.store)).ok).toBe(true);
   });
 

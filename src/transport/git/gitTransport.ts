@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
@@ -39,8 +39,30 @@ export interface GitTransport extends Transport {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/** Lock files a killed git leaves behind; safe to remove only while we hold the clone's own lock. */
-const GIT_LOCKS = ['index.lock', 'HEAD.lock', 'packed-refs.lock', 'ORIG_HEAD.lock', 'FETCH_HEAD.lock'];
+/**
+ * Lock files a killed git leaves behind (`index.lock`, `HEAD.lock`, `MERGE_MSG.lock`, ref locks …):
+ * every `*.lock` of the git folder and of its refs, except framelog's own clone locks. Safe to remove
+ * only while we hold the clone's own lock (no other framelog process runs git in it).
+ */
+function staleGitLocks(gitDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const e of entries) {
+      if (e.isDirectory() && dir !== gitDir) walk(join(dir, e.name));
+      else if (e.isFile() && e.name.endsWith('.lock') && !e.name.startsWith('framelog-')) out.push(join(dir, e.name));
+    }
+  };
+  walk(gitDir);
+  walk(join(gitDir, 'refs'));
+  return out;
+}
 
 /** Takes a lock file, waiting (up to `waitMs`) while a live process holds it. */
 async function takeLock(path: string, what: string, waitMs: number): Promise<MergeLock> {
@@ -82,9 +104,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
 
   /** Undoes what a killed git left behind: a rebase in progress and stale lock files. Caller holds the clone's lock. */
   async function repairClone(): Promise<void> {
-    for (const l of GIT_LOCKS) rmSync(join(gitDir, l), { force: true });
-    rmSync(join(gitDir, 'refs', 'heads', `${branch}.lock`), { force: true });
-    rmSync(join(gitDir, 'refs', 'remotes', 'origin', `${branch}.lock`), { force: true });
+    for (const l of staleGitLocks(gitDir)) rmSync(l, { force: true });
     if (existsSync(join(gitDir, 'rebase-merge')) || existsSync(join(gitDir, 'rebase-apply'))) {
       const r = await gitTry(dir, ['rebase', '--abort']);
       if (r.code !== 0) await git(dir, ['rebase', '--quit']);
@@ -94,6 +114,22 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       rmSync(join(gitDir, 'index'), { force: true });
       await git(dir, ['reset', '--quiet', '--mixed']);
     }
+    if (role === 'merger') await dropInterruptedCheckout();
+  }
+
+  /**
+   * A merger killed while `git merge --ff-only` (or a rebase) was writing the writers' new inbox
+   * files leaves some of them untracked in the working tree, possibly empty or cut short. They are
+   * the remote's files, and the next pull brings them back whole: remove the untracked inbox files
+   * that the remote branch holds, so a recovery commit never adds a torn copy (which would
+   * conflict with the writers' commit when rebased). Untracked files the remote does not hold stay.
+   */
+  async function dropInterruptedCheckout(): Promise<void> {
+    const untracked = (await git(dir, ['ls-files', '--others', '--exclude-standard', '-z', '--', 'inbox'])).split('\0').filter(Boolean);
+    if (untracked.length === 0) return;
+    const r = await gitTry(dir, ['ls-tree', '-z', '--name-only', upstream, '--', ...untracked]);
+    if (r.code !== 0) return; // no remote branch yet: nothing came from it
+    for (const path of r.stdout.split('\0').filter(Boolean)) rmSync(join(dir, path), { force: true });
   }
 
   const ahead = async (): Promise<number> => {
@@ -105,8 +141,11 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
   async function rebaseOwn(): Promise<void> {
     const r = await gitTry(dir, ['-c', 'merge.directoryRenames=false', '-c', 'merge.renames=false', 'rebase', '--quiet', '--no-autostash', '--strategy-option=no-renames', upstream]);
     if (r.code !== 0) {
+      const conflicted = (await gitTry(dir, ['diff', '--name-status', '--diff-filter=U'])).stdout.trim().split('\n').filter(Boolean).slice(0, 3).join(', ');
+      // What git said besides "Could not apply": the conflict, or the untracked files in the way.
+      const said = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter((l) => l && !/^(hint:|Could not apply)/.test(l)).slice(0, 4).join(' | ');
       await gitTry(dir, ['rebase', '--abort']);
-      throw new FramelogError(`git rebase onto ${upstream} (in ${dir}) failed: ${(r.stderr || r.stdout).trim().split('\n').pop()} — this clone's commits touch files others changed; framelog files never do (check for manual edits)`, 'git-conflict');
+      throw new FramelogError(`git rebase onto ${upstream} (in ${dir}) failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}${conflicted ? ` (conflicts: ${conflicted})` : ''}${said ? ` (git: ${said})` : ''} — this clone's commits touch files others changed; framelog files never do (check for manual edits)`, 'git-conflict');
     }
   }
 
