@@ -76,7 +76,7 @@ export function readIntent(ctx: StoreContext): MergeIntent | undefined {
 }
 
 /** A free name in `dir` for `name` (`name~2.json`, …), for putting a file back without replacing one. */
-function freeName(dir: string, name: string): string {
+export function freeName(dir: string, name: string): string {
   if (!existsSync(join(dir, name))) return name;
   const dot = name.endsWith('.json') ? name.length - 5 : name.length;
   for (let i = 2; ; i++) {

@@ -24,6 +24,8 @@ export interface Merger {
   scan(): InboxScan;
   /** The state after the last merge (the merger's own copy: do not mutate). */
   readonly state: MergeState;
+  /** Drops the state in memory, to be loaded again from disk (after the store was changed under the lock, e.g. by `importMergeBundle`). */
+  reload(): void;
   /** Releases the lock. */
   close(): void;
 }
@@ -91,6 +93,10 @@ export function openMergerOn(ctx: StoreContext): Merger {
     get state() {
       if (!session) session = loadMergeSession(ctx);
       return session.state;
+    },
+    reload() {
+      recoverMerge(ctx);
+      session = undefined;
     },
     close: () => lock.release(),
   };
