@@ -5,24 +5,35 @@ import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import { inboxName } from '../delta/identity.js';
 import { DEFAULT_PLAN } from '../delta/plan.js';
 import { resolveStoreDir } from '../store/layout.js';
-import { openStoreContext } from '../store/storeContext.js';
+import { initStore, openStoreContext } from '../store/storeContext.js';
 import { initGitStore } from '../transport/git/gitStore.js';
 import { openGitTransport } from '../transport/git/gitTransport.js';
-import { resolveTransportConfig } from '../transport/openTransport.js';
+import { dropTransportStore } from '../transport/dropTransportStore.js';
+import { openTransport, resolveTransportConfig } from '../transport/openTransport.js';
+import type { Transport } from '../transport/transport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { registerGitDemo } from './gitDemo.js';
 import { printMergeSummary } from './humanOutput.js';
 import { action, parseFrame, printNdjson, readStdin, splitLines } from './output.js';
 
-interface TransportFlags { transport?: string; url?: string; dir?: string; clone?: string; json?: boolean }
+interface TransportFlags { transport?: string; url?: string; store?: string; dir?: string; clone?: string; json?: boolean }
 
-const TRANSPORT_HELP = '\nTransports (--transport, or $FRAMELOG_TRANSPORT; --url, or $FRAMELOG_URL):\n  fs   the store folder itself (the default; --url, when given, is the store folder)\n  git  a git remote: a bare repository on disk or any URL your git reaches; --dir is this machine\'s clone';
+const TRANSPORT_HELP = `
+Transports (--transport, or $FRAMELOG_TRANSPORT; --url, or $FRAMELOG_URL; --store, or $FRAMELOG_STORE):
+  fs        the store folder itself (the default; --url, when given, is the store folder)
+  git       a git remote: a bare repository on disk or any URL your git reaches; --dir is this machine's clone
+  postgres  postgres://user@host:5432/db (default postgres://postgres@127.0.0.1:5432/postgres), --store NAME
+  redis     redis://host:6379 (default redis://127.0.0.1:6379), --store NAME
+  nats      nats://host:4222[,nats://…] (default nats://127.0.0.1:4222), --store NAME
+  For postgres, redis and nats, --dir is the merger's own store (framelog transport init makes it);
+  several mergers on other hosts may run: one holds the lease and merges, the others wait.`;
 
 /** Adds `--transport` and `--url` to an existing command. */
 function addTransportOptions(c: Command | undefined, extra?: (c: Command) => void): void {
   if (!c) return;
-  c.option('--transport <name>', 'how deltas travel: fs (default) or git')
-    .option('--url <url>', 'where: the store folder (fs), or the git remote (git)');
+  c.option('--transport <name>', 'how deltas travel: fs (default), git, postgres, redis or nats')
+    .option('--url <url>', 'where: the store folder (fs), the git remote (git), or the server (postgres, redis, nats)')
+    .option('--store <name>', 'postgres, redis, nats: the store\'s name in the engine');
   extra?.(c);
   c.addHelpText('after', TRANSPORT_HELP);
 }
@@ -38,7 +49,6 @@ export async function putThroughTransport(files: string[], o: TransportFlags): P
     if (config.url && o.dir === undefined) o.dir = config.url;
     return false;
   }
-  const clone = o.clone ?? resolveStoreDir(o.dir);
   const inputs: Array<{ bytes: Buffer; source: string }> = [];
   for (const f of files) {
     if (f === '-') for (const { line, bytes } of splitLines(await readStdin())) inputs.push({ bytes, source: `stdin:${line}` });
@@ -52,9 +62,19 @@ export async function putThroughTransport(files: string[], o: TransportFlags): P
   }
   if (inputs.length === 0) throw new FramelogError('put: no deltas given', 'bad-input');
   const first = parseDelta(inputs[0].bytes, DEFAULT_PLAN);
-  const transport = await openGitTransport({ url: config.url!, dir: clone, identity: first.ok ? first.delta.writer : undefined });
+  let transport: Transport;
+  let plan = DEFAULT_PLAN;
+  if (config.transport === 'git') {
+    const clone = o.clone ?? resolveStoreDir(o.dir);
+    transport = await openGitTransport({ url: config.url!, dir: clone, identity: first.ok ? first.delta.writer : undefined });
+    plan = openStoreContext(clone).plan;
+  } else {
+    // A writer of an engine has no store of its own: deltas are checked against the default plan
+    // (or the plan of --dir, when it names a store), and the merger checks them again.
+    if (o.dir !== undefined) plan = openStoreContext(resolveStoreDir(o.dir)).plan;
+    transport = await openTransport(config, '', { role: 'writer' });
+  }
   try {
-    const plan = openStoreContext(clone).plan;
     const checked = inputs.map((input) => {
       const check = parseDelta(input.bytes, plan);
       if (!check.ok) throw new FramelogError(`${input.source}: ${describeProblem(check.problem)}`, 'bad-delta');
@@ -63,12 +83,12 @@ export async function putThroughTransport(files: string[], o: TransportFlags): P
     const outcomes = await transport.put(inputs.map((i) => i.bytes));
     const results = checked.map(({ input, delta }, i) => ({
       source: input.source, file: `inbox/${inboxName(delta)}`, frame: delta.frame, writer: delta.writer, seq: delta.seq,
-      sha256: delta.sha256, status: delta.status, written: !outcomes[i].duplicate, transport: 'git',
+      sha256: delta.sha256, status: delta.status, written: !outcomes[i].duplicate, transport: config.transport,
     }));
     if (o.json) printNdjson(results);
     else {
       const dup = results.filter((r) => !r.written).length;
-      process.stdout.write(`put ${results.length} delta${results.length === 1 ? '' : 's'} through git to ${config.url}${dup ? ` (${dup} duplicate${dup === 1 ? '' : 's'})` : ''}\n`);
+      process.stdout.write(`put ${results.length} delta${results.length === 1 ? '' : 's'} through ${config.transport} to ${config.url}${config.store ? ` (store ${config.store})` : ''}${dup ? ` (${dup} duplicate${dup === 1 ? '' : 's'})` : ''}\n`);
     }
   } finally {
     await transport.close();
@@ -80,7 +100,7 @@ export async function putThroughTransport(files: string[], o: TransportFlags): P
  * `merge` through a transport other than fs: `--dir` is the merger's working tree (cloned from
  * `--url` when missing). One-shot, or `--watch`. Returns false for fs (the core command runs).
  */
-export async function mergeThroughTransport(o: TransportFlags & { through?: string; watch?: boolean; frameTimeout?: string }): Promise<boolean> {
+export async function mergeThroughTransport(o: TransportFlags & { through?: string; watch?: boolean; frameTimeout?: string; leaseTtl?: string }): Promise<boolean> {
   const config = resolveTransportConfig(o);
   if (config.transport === 'fs') {
     if (config.url && o.dir === undefined) o.dir = config.url;
@@ -88,8 +108,24 @@ export async function mergeThroughTransport(o: TransportFlags & { through?: stri
   }
   if (o.watch && o.through !== undefined) throw new FramelogError('--through and --watch do not go together', 'bad-argument');
   const dir = resolveStoreDir(o.dir);
-  const transport = await openGitTransport({ url: config.url!, dir, role: 'merger' });
-  const ctx = openStoreContext(dir);
+  const ctx0 = config.transport === 'git' ? undefined : openStoreContext(dir); // the merger's own store must exist first
+  const transport = await openTransport(config, dir, { role: 'merger' });
+  const durability = (transport as { durability?: { onDiskWhenAcknowledged?: boolean; summary?: string } }).durability;
+  if (durability?.onDiskWhenAcknowledged === false && durability.summary) process.stderr.write(`framelog: ${config.transport}: ${durability.summary}\n`);
+  const ctx = ctx0 ?? openStoreContext(dir);
+  const leaseTtlMs = o.leaseTtl === undefined ? undefined : parseFrame(o.leaseTtl, '--lease-ttl');
+  let waited = false;
+  const onLease = (e: { waiting?: string; acquired?: { token: number; holder: string }; sync?: { imported: number; published: number; rewound: number[] } }): void => {
+    // One line when the lease is taken in watch mode or after a wait; a one-shot merge that got it at once says nothing.
+    if (e.acquired && (o.watch || waited)) process.stderr.write(`framelog: merger lease acquired (token ${e.acquired.token}, holder ${e.acquired.holder})\n`);
+    else if (e.waiting && !waited) {
+      waited = true;
+      process.stderr.write(`framelog: waiting for the merger lease (held by ${e.waiting})\n`);
+    }
+    else if (e.sync && (e.sync.imported || e.sync.published || e.sync.rewound.length)) {
+      process.stderr.write(`framelog: caught up with the published merges: ${e.sync.imported} applied here, ${e.sync.published} published, ${e.sync.rewound.length} taken back\n`);
+    }
+  };
   const print = (records: Parameters<typeof printMergeSummary>[0]): void => (o.json ? printNdjson(records) : printMergeSummary(records));
   try {
     if (o.watch) {
@@ -98,11 +134,11 @@ export async function mergeThroughTransport(o: TransportFlags & { through?: stri
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const frameTimeoutMs = o.frameTimeout === undefined ? undefined : parseFrame(o.frameTimeout, '--frame-timeout');
-      await runTransportMerger(ctx, transport, { watch: true, signal: abort.signal, frameTimeoutMs, onMerge: (r) => print([r]) });
+      await runTransportMerger(ctx, transport, { watch: true, signal: abort.signal, frameTimeoutMs, leaseTtlMs, onLease, onMerge: (r) => print([r]) });
       return true;
     }
     const through = o.through === undefined ? undefined : parseFrame(o.through, '--through');
-    print(await runTransportMerger(ctx, transport, { through }));
+    print(await runTransportMerger(ctx, transport, { through, leaseTtlMs, onLease }));
   } finally {
     await transport.close();
   }
@@ -116,29 +152,52 @@ export function registerTransportCommands(program: Command): void {
     .option('--clone <dir>', 'git: this writer\'s clone (default: --dir); cloned from --url when missing')
     .addHelpText('after', '\nExamples:\n  framelog put --transport git --url /srv/fleet.git --clone ~/fleet-w3 delta.json\n  FRAMELOG_TRANSPORT=git FRAMELOG_URL=git@host:fleet.git framelog put --clone w3 -  < deltas.ndjson'));
   addTransportOptions(find('merge'), (c) => c
-    .addHelpText('after', '\nExamples:\n  framelog merge --transport git --url /srv/fleet.git --dir merger\n  framelog merge --transport git --url /srv/fleet.git --dir merger --watch'));
+    .option('--lease-ttl <ms>', 'postgres, redis, nats: how long the merger lease outlives a merger that stopped (default 10000)')
+    .addHelpText('after', '\nExamples:\n  framelog merge --transport git --url /srv/fleet.git --dir merger\n  framelog merge --transport git --url /srv/fleet.git --dir merger --watch\n  framelog merge --transport redis --store fleet --dir merger --watch     # on two hosts: one merges, one waits'));
 
   const t = program.command('transport').description('set up a store that deltas reach through a transport');
   t.command('init')
-    .description('create a store behind a transport: for git, a bare repository (when --url is a new local path) and the merger\'s clone at --dir')
-    .option('--transport <name>', 'git', 'git')
-    .option('--url <url>', 'the git remote (a local path is created as a bare repository)')
+    .description('create a store behind a transport: for git, a bare repository (when --url is a new local path) and the merger\'s clone at --dir; for postgres, redis and nats, the merger\'s own store at --dir (run it on every merger host, with the same options)')
+    .option('--transport <name>', 'git, postgres, redis or nats', 'git')
+    .option('--url <url>', 'the git remote (a local path is created as a bare repository), or the server')
+    .option('--store <name>', 'postgres, redis, nats: the store\'s name in the engine')
     .option('--dir <dir>', 'the merger\'s working tree (default: $FRAMELOG_DIR or .framelog)')
     .option('--writers <list>', 'comma-separated writers expected every frame')
     .option('--frame-timeout <ms>', 'the plan\'s frameTimeoutMs')
     .option('--json', 'print what was made as JSON')
     .addHelpText('after', '\nExamples:\n  framelog transport init --transport git --url /srv/fleet.git --dir merger --writers w1,w2')
-    .action(action(async (o: { transport: string; url?: string; dir?: string; writers?: string; frameTimeout?: string; json?: boolean }) => {
-      const config = resolveTransportConfig({ transport: o.transport, url: o.url });
-      if (config.transport !== 'git') throw new FramelogError('transport init: for fs, run framelog init', 'bad-argument');
+    .action(action(async (o: { transport: string; url?: string; store?: string; dir?: string; writers?: string; frameTimeout?: string; json?: boolean }) => {
+      const config = resolveTransportConfig({ transport: o.transport, url: o.url, store: o.store });
+      if (config.transport === 'fs') throw new FramelogError('transport init: for fs, run framelog init', 'bad-argument');
       const dir = resolveStoreDir(o.dir);
       const plan = {
         ...(o.writers ? { writers: o.writers.split(',').filter(Boolean) } : {}),
         ...(o.frameTimeout ? { frameTimeoutMs: parseFrame(o.frameTimeout, '--frame-timeout') } : {}),
       };
+      if (config.transport !== 'git') {
+        initStore(dir, plan);
+        const transport = await openTransport(config, dir, { role: 'merger' }); // creates the store's tables, streams or keys
+        await transport.close();
+        if (o.json) process.stdout.write(JSON.stringify({ transport: config.transport, url: config.url, store: config.store, dir }) + '\n');
+        else process.stdout.write(`initialised framelog store ${config.store} in ${config.transport} at ${config.url}, merger store at ${dir}\n  writers: framelog put --transport ${config.transport} --url ${config.url} --store ${config.store} FILE\n  merger:  framelog merge --transport ${config.transport} --url ${config.url} --store ${config.store} --dir ${dir} [--watch]\n`);
+        return;
+      }
       await initGitStore({ url: config.url!, dir, plan });
       if (o.json) process.stdout.write(JSON.stringify({ transport: 'git', url: config.url, dir }) + '\n');
       else process.stdout.write(`initialised framelog store at ${dir}, pushed to ${config.url}\n  writers: framelog put --transport git --url ${config.url} --clone DIR FILE\n  merger:  framelog merge --transport git --url ${config.url} --dir ${dir} [--watch]\n`);
+    }));
+
+  t.command('drop')
+    .description('remove everything a store keeps in postgres, redis or nats (pending deltas, published merges, the lease); merger stores on disk stay')
+    .option('--transport <name>', 'postgres, redis or nats')
+    .option('--url <url>', 'the server')
+    .option('--store <name>', 'the store\'s name in the engine')
+    .addHelpText('after', '\nExamples:\n  framelog transport drop --transport redis --url redis://127.0.0.1:6379 --store fleet')
+    .action(action(async (o: { transport?: string; url?: string; store?: string }) => {
+      const config = resolveTransportConfig(o);
+      if (config.transport === 'fs' || config.transport === 'git') throw new FramelogError(`transport drop: ${config.transport} keeps nothing outside the store folder and its remote`, 'bad-argument');
+      await dropTransportStore(config);
+      process.stdout.write(`dropped store ${config.store} from ${config.transport} at ${config.url}\n`);
     }));
 
   registerGitDemo(program);

@@ -2,31 +2,56 @@ import { resolve } from 'node:path';
 import { FramelogError } from '../errors.js';
 import { createFsTransport } from './fs/fsTransport.js';
 import { openGitTransport } from './git/gitTransport.js';
-import { TRANSPORT_NAMES, type Transport, type TransportConfig, type TransportName } from './transport.js';
+import { ENGINE_TRANSPORTS, TRANSPORT_NAMES, type Transport, type TransportConfig, type TransportName } from './transport.js';
+
+const STORE_NAME = /^[A-Za-z0-9_-]{1,48}$/;
+
+/** The default URL of each engine: the service on this machine. */
+export const DEFAULT_ENGINE_URLS: Partial<Record<TransportName, string>> = {
+  postgres: 'postgres://postgres@127.0.0.1:5432/postgres',
+  redis: 'redis://127.0.0.1:6379',
+  nats: 'nats://127.0.0.1:4222',
+};
 
 /**
- * The transport config from flags, then the environment (`FRAMELOG_TRANSPORT`, `FRAMELOG_URL`),
- * then the default (fs). Names the fix on an unknown transport or a missing URL.
+ * The transport config from flags, then the environment (`FRAMELOG_TRANSPORT`, `FRAMELOG_URL`,
+ * `FRAMELOG_STORE`), then the default (fs). Names the fix on an unknown transport, a missing URL
+ * or store name.
  */
-export function resolveTransportConfig(flags: { transport?: string; url?: string } = {}, env: NodeJS.ProcessEnv = process.env): TransportConfig {
-  const name = flags.transport ?? env.FRAMELOG_TRANSPORT ?? 'fs';
+export function resolveTransportConfig(flags: { transport?: string; url?: string; store?: string } = {}, env: NodeJS.ProcessEnv = process.env): TransportConfig {
+  const name = flags.transport || env.FRAMELOG_TRANSPORT || 'fs';
   if (!(TRANSPORT_NAMES as readonly string[]).includes(name)) {
     throw new FramelogError(`--transport ${name}: unknown transport (want one of: ${TRANSPORT_NAMES.join(', ')})`, 'bad-argument');
   }
-  const url = flags.url ?? env.FRAMELOG_URL;
-  if (name === 'git' && !url) throw new FramelogError('--transport git needs --url (a bare repository, or any remote git reaches; or set FRAMELOG_URL)', 'bad-argument');
-  return { transport: name as TransportName, url: url || undefined };
+  const t = name as TransportName;
+  const url = flags.url || env.FRAMELOG_URL || DEFAULT_ENGINE_URLS[t];
+  if (t === 'git' && !url) throw new FramelogError('--transport git needs --url (a bare repository, or any remote git reaches; or set FRAMELOG_URL)', 'bad-argument');
+  if (!ENGINE_TRANSPORTS.includes(t)) return { transport: t, url: url || undefined };
+  const store = flags.store || env.FRAMELOG_STORE;
+  if (!store) throw new FramelogError(`--transport ${t} needs --store NAME (the store's name in ${t}; or set FRAMELOG_STORE)`, 'bad-argument');
+  if (!STORE_NAME.test(store)) throw new FramelogError(`--store ${store}: a store name is 1 to 48 letters, digits, _ or -`, 'bad-argument');
+  return { transport: t, url, store };
 }
 
 /**
  * Opens a transport on the local store folder `dir`: for fs, the store itself (`url`, when given,
- * is the store folder); for git, `dir` is this process's clone of `url` (cloned when missing).
+ * is the store folder); for git, `dir` is this process's clone of `url` (cloned when missing); for
+ * postgres, redis and nats, `dir` is only the merger's own store (writers need none), and the
+ * engine's client is loaded on first use.
  */
-export async function openTransport(config: TransportConfig, dir: string, opts: { identity?: string; pollMs?: number } = {}): Promise<Transport> {
+export async function openTransport(config: TransportConfig, dir: string, opts: { identity?: string; pollMs?: number; role?: 'writer' | 'merger' } = {}): Promise<Transport> {
+  const store = config.store ?? '';
   switch (config.transport) {
     case 'fs':
       return createFsTransport(config.url ? resolve(config.url) : dir);
     case 'git':
-      return openGitTransport({ url: config.url!, dir, identity: opts.identity, pollMs: opts.pollMs });
+      return openGitTransport({ url: config.url!, dir, identity: opts.identity, pollMs: opts.pollMs, role: opts.role });
+    case 'postgres':
+      return (await import('./postgres/postgresTransport.js')).openPostgresTransport({ url: config.url!, store });
+    case 'redis':
+      return (await import('./redis/redisTransport.js')).openRedisTransport({ url: config.url!, store });
+    case 'nats':
+      // Replicas apply when the store's streams are created (3 on a 3-node cluster): FRAMELOG_NATS_REPLICAS.
+      return (await import('./nats/natsTransport.js')).openNatsTransport({ url: config.url!, store, replicas: Number(process.env.FRAMELOG_NATS_REPLICAS) || undefined });
   }
 }

@@ -1,11 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { FramelogError } from '../errors.js';
+import { createBundleTap, type MergeBundle } from '../store/mergeBundle.js';
 import type { MergeRecord } from '../merge/records.js';
 import { landDeltas } from '../store/landDeltas.js';
 import { openMergerOn, type Merger } from '../store/openStore.js';
 import type { StoreContext } from '../store/storeContext.js';
 import { createFrameReadiness } from '../store/frameReadiness.js';
-import type { Transport } from './transport.js';
+import { publishBundles, syncWithPublished, type SyncOutcome } from './syncPublished.js';
+import type { MergerLease, Transport } from './transport.js';
 
 /** Options of {@link runTransportMerger}. */
 export interface TransportMergerOptions {
@@ -30,7 +35,15 @@ export interface TransportMergerOptions {
   onTransportError?: (error: unknown) => void;
   /** Called after each merge commits (and the transport committed it too). */
   onMerge?: (record: MergeRecord) => void;
+  /** Failover (transports with a lease): how long the lease outlives a merger that stopped renewing it (default 10 s). */
+  leaseTtlMs?: number;
+  /** Failover: this merger's name in the lease (default host:pid:random). */
+  holder?: string;
+  /** Failover: called while another merger holds the lease, and once this one holds it. */
+  onLease?: (event: { waiting?: string; acquired?: { token: number; holder: string }; sync?: SyncOutcome }) => void;
 }
+
+const defaultHolder = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 /**
  * The merger of every transport: `pull` → land in the inbox (`landDeltas`, named by identity +
@@ -42,18 +55,69 @@ export interface TransportMergerOptions {
  */
 export async function runTransportMerger(ctx: StoreContext, transport: Transport, opts: TransportMergerOptions = {}): Promise<MergeRecord[]> {
   const now = opts.now ?? Date.now;
-  const endSession = (await transport.prepareMerger?.()) ?? (() => undefined);
+  const report = opts.onTransportError ?? ((err: unknown) => process.stderr.write(`framelog: ${transport.name}: ${(err as Error).message} (retrying)\n`));
+  const fatal = (e: unknown): boolean => ['lease-lost', 'diverged', 'bad-bundle', 'corrupt-journal', 'plan-mismatch'].includes((e as { code?: string }).code ?? '');
+  /** Watch mode: the engine may be down for a while (a restart, a leader election): report and try again. */
+  const retrying = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (opts.signal?.aborted) return undefined;
+        if (!opts.watch || fatal(e)) throw e;
+        report(e);
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+      }
+    }
+  };
+  let lease: MergerLease | undefined;
+  if (transport.acquireLease) {
+    const holder = opts.holder ?? defaultHolder();
+    lease = await retrying(() => transport.acquireLease!({ holder, ttlMs: opts.leaseTtlMs ?? 10_000, signal: opts.signal, onWait: (waiting) => opts.onLease?.({ waiting }) }));
+    if (!lease) return []; // stopped while another merger held the lease
+    opts.onLease?.({ acquired: { token: lease.token, holder: lease.holder } });
+  }
+  /** Gives the lease up; an error doing so is reported, never hiding the error that ended the merger. */
+  const releaseLease = async (primary: unknown): Promise<void> => {
+    try {
+      await lease?.release();
+    } catch (e) {
+      if (primary === undefined) throw e;
+      report(e);
+    }
+  };
+  const publishing = lease && transport.publishMerges && transport.publishedHead && transport.readMerges
+    ? { publishMerges: transport.publishMerges.bind(transport), publishedHead: transport.publishedHead.bind(transport), readMerges: transport.readMerges.bind(transport) }
+    : undefined;
+  let endSession: () => void = () => undefined;
   let merger: Merger;
   try {
+    endSession = (await transport.prepareMerger?.()) ?? endSession;
     merger = openMergerOn(ctx);
   } catch (e) {
     endSession();
+    await releaseLease(e);
     throw e;
   }
+  /** Merges committed here and not yet published (published before their deltas are acknowledged). */
+  const unpublished: MergeBundle[] = [];
+  let tap: ReturnType<typeof createBundleTap> | undefined;
+  const lostLease = (): never => {
+    throw lease!.lost.reason instanceof Error ? lease!.lost.reason : new FramelogError(`merger lease lost (holder ${lease!.holder}, token ${lease!.token})`, 'lease-lost');
+  };
   const all: MergeRecord[] = [];
   /** Landed but not yet merged: inbox name → transport ids to acknowledge once the file has left the inbox. */
   const unacked = new Map<string, string[]>();
+  let primary: unknown;
   try {
+    if (publishing && lease) {
+      const held = lease;
+      const sync = await retrying(() => syncWithPublished(ctx, publishing, held));
+      if (!sync) return all;
+      if (sync.imported > 0 || sync.rewound.length > 0) merger.reload();
+      opts.onLease?.({ sync });
+      tap = createBundleTap(ctx);
+    }
     await transport.recoverMerger?.();
     /** Watch mode: a transport that fails is reported and tried again at the next turn (returns false). */
     const tolerate = async (fn: () => Promise<void>): Promise<boolean> => {
@@ -61,7 +125,9 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
         await fn();
         return true;
       } catch (e) {
-        (opts.onTransportError ?? ((err: unknown) => process.stderr.write(`framelog: ${transport.name}: ${(err as Error).message} (retrying)\n`)))(e);
+        if (fatal(e)) throw e; // another merger holds the history now, or the store needs a person
+
+        report(e);
         return false;
       }
     };
@@ -77,13 +143,21 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     };
     let ackOwed = false;
     const ackTaken = async (): Promise<void> => {
+      if (publishing && lease && unpublished.length > 0) await publishBundles(publishing, unpublished, lease);
       const done: Array<[string, string[]]> = [];
       for (const [name, ids] of unacked) if (!existsSync(join(ctx.layout.inbox, name))) done.push([name, ids]);
       await transport.ack(done.flatMap(([, ids]) => ids));
       for (const [name] of done) unacked.delete(name);
     };
     const mergeAndAck = async (m: Merger, frames?: number[]): Promise<MergeRecord[]> => {
-      const records = m.merge({ through: opts.through, frames, now, onCommit: (r) => transport.commitMerge?.(r) });
+      if (lease?.lost.aborted) lostLease();
+      const records = m.merge({
+        through: opts.through, frames, now,
+        onCommit: (r) => {
+          if (tap) unpublished.push(tap.take(r));
+          transport.commitMerge?.(r);
+        },
+      });
       if (opts.watch) ackOwed = !(await tolerate(ackTaken));
       else await ackTaken();
       for (const r of records) {
@@ -105,9 +179,11 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     let wake: (() => void) | undefined;
     const poke = (): void => wake?.();
     opts.signal?.addEventListener('abort', poke);
+    lease?.lost.addEventListener('abort', poke);
     transport.watch(poke, inner.signal);
     try {
       while (!opts.signal?.aborted) {
+        if (lease?.lost.aborted) lostLease();
         if (ackOwed) ackOwed = !(await tolerate(ackTaken)); // an acknowledgement that failed earlier
         if (!(await tolerate(pullAndLand))) {
           await new Promise((r) => setTimeout(r, pollMs));
@@ -131,10 +207,15 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     } finally {
       inner.abort();
       opts.signal?.removeEventListener('abort', poke);
+      lease?.lost.removeEventListener('abort', poke);
     }
     return all;
+  } catch (e) {
+    primary = e;
+    throw e;
   } finally {
     merger.close();
     endSession();
+    await releaseLease(primary);
   }
 }

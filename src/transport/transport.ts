@@ -1,3 +1,4 @@
+import type { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
 
 /** What `put` did with one delta. */
@@ -44,15 +45,78 @@ export interface Transport {
   prepareMerger?(): Promise<() => void>;
   /** Merger side: runs once the store has recovered (the core finished or undid a half merge): commits what the last record covers. */
   recoverMerger?(): Promise<void>;
+  /**
+   * Failover across hosts: waits until this merger holds the lease kept in the transport's own
+   * engine (PostgreSQL advisory lock, Redis `SET NX PX`, NATS KV key with a TTL), then keeps it
+   * renewed until `release`. A transport without it relies on `prepareMerger`'s local lock.
+   */
+  acquireLease?(options: LeaseOptions): Promise<MergerLease>;
+  /**
+   * Publishes committed merges, in order, for other hosts (readers, and a merger taking over).
+   * Atomic with the fencing check: rejects with {@link FramelogError} code `lease-lost` when
+   * `lease.token` is no longer the current holder's token, and code `diverged` when the first
+   * merge's `index` is not the published head's index + 1. Publishing nothing is a no-op.
+   */
+  publishMerges?(merges: PublishedMerge[], lease: MergerLease): Promise<void>;
+  /** The last published merge, or undefined when none was published. */
+  publishedHead?(): Promise<PublishedHead | undefined>;
+  /** The published merges with `index ≥ fromIndex`, in index order. */
+  readMerges?(fromIndex: number): AsyncIterable<PublishedMerge>;
   close(): Promise<void>;
 }
 
+/** Options of {@link Transport.acquireLease}. */
+export interface LeaseOptions {
+  /** Who asks (host, pid, a random suffix): shown to the mergers that wait. */
+  holder: string;
+  /** How long the lease outlives its holder's last renewal (renewed every `ttlMs / 3`). */
+  ttlMs: number;
+  /** Stops waiting (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Called now and then while another merger holds the lease. */
+  onWait?: (heldBy: string) => void;
+}
+
+/** A merger's hold on the right to merge. */
+export interface MergerLease {
+  /** Fencing token: strictly greater for every new holder; every publication checks it. */
+  readonly token: number;
+  readonly holder: string;
+  /** Aborts (reason: a {@link FramelogError} code `lease-lost`) once a renewal failed or another holder took over. */
+  readonly lost: AbortSignal;
+  /** Stops renewing and gives the lease up (a no-op when already lost). */
+  release(): Promise<void>;
+}
+
+/** Where the published merges end. */
+export interface PublishedHead {
+  /** 1-based position of the merge in the store's history (its line number in `journal/merges.ndjson`). */
+  index: number;
+  frame: number;
+  /** SHA-256 of the merge record's line: the `prev` of the next record. */
+  recordSha256: string;
+}
+
+/** One merge as published: its place in history, and the bytes a store needs to hold it (`encodeMergeBundle`). */
+export interface PublishedMerge extends PublishedHead {
+  /** Opaque to the transport: store it and give it back byte for byte. */
+  bundle: Uint8Array;
+}
+
 /** The transports framelog ships. */
-export const TRANSPORT_NAMES = ['fs', 'git'] as const;
+export const TRANSPORT_NAMES = ['fs', 'git', 'postgres', 'redis', 'nats'] as const;
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
-/** Where a transport is: its name and URL (fs: the store folder; git: any remote `git` reaches). */
+/** The transports whose engine is a server shared by many hosts (they take `store` and offer failover). */
+export const ENGINE_TRANSPORTS: readonly TransportName[] = ['postgres', 'redis', 'nats'];
+
+/**
+ * Where a transport is: its name and URL (fs: the store folder; git: any remote `git` reaches;
+ * postgres: `postgres://…`; redis: `redis://…`; nats: `nats://host:port[,nats://…]`), and for the
+ * engines the store's name there (everything of the store lives under it).
+ */
 export interface TransportConfig {
   transport: TransportName;
   url?: string;
+  store?: string;
 }

@@ -23,12 +23,14 @@ export function bigTempDir(prefix: string): string {
  * frame: `writers` writers each set one field of a few entities and bump a counter; one writer in
  * 50 frames sends a fallback. snapshotEvery 100.
  */
-export function buildBigStore(dir: string, frames: number, writers = 4): { seconds: number } {
+export async function buildBigStore(dir: string, frames: number, writers = 4): Promise<{ seconds: number }> {
   const t0 = performance.now();
   const ctx = initStore(dir, { snapshotEvery: 100, writers: Array.from({ length: writers }, (_, i) => `w${i}`) });
   const m = openMergerOn(ctx);
   try {
-    const chunk = Math.max(1, Math.floor(4000 / writers));
+    // A chunk of frames per merge call, and a turn of the event loop between chunks: the test worker
+    // must keep answering its runner (vitest gives up on one silent for 60 s).
+    const chunk = Math.max(1, Math.floor(1000 / writers));
     for (let s = 1; s <= frames; s += chunk) {
       const inputs = [];
       for (let f = s; f <= Math.min(frames, s + chunk - 1); f++) {
@@ -42,6 +44,7 @@ export function buildBigStore(dir: string, frames: number, writers = 4): { secon
       }
       putDeltas(ctx, inputs);
       m.merge();
+      await new Promise((r) => setImmediate(r));
     }
   } finally {
     m.close();

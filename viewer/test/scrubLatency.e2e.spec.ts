@@ -47,7 +47,7 @@ describe.skipIf(!enabled)(`viewer on a ${FRAMES.toLocaleString('en')}-frame stor
   beforeAll(async () => {
     base = bigTempDir('framelog-viewer-big-');
     dir = path.join(base, 'store');
-    build = buildBigStore(dir, FRAMES, 1);
+    build = await buildBigStore(dir, FRAMES, 1);
     process.stdout.write(`built a ${FRAMES}-frame store in ${build.seconds.toFixed(1)} s (${dir})\n`);
     server = createServer({ dir, port: 0 });
     url = await server.listen();

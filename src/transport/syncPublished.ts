@@ -1,0 +1,103 @@
+import { FramelogError } from '../errors.js';
+import { lineHash, readJournal } from '../store/journalFile.js';
+import { importMergeBundle, storeHead } from '../store/importMergeBundle.js';
+import { decodeMergeBundle, encodeMergeBundle, exportMergeBundles, type MergeBundle } from '../store/mergeBundle.js';
+import { rewindStore } from '../store/rewindStore.js';
+import type { StoreContext } from '../store/storeContext.js';
+import type { MergerLease, PublishedMerge, Transport } from './transport.js';
+
+/** What {@link syncWithPublished} did to bring the local store and the published history together. */
+export interface SyncOutcome {
+  /** Merges another merger published, applied to this store. */
+  imported: number;
+  /** Merges this store holds that were not published yet (a crash between commit and publish), published now. */
+  published: number;
+  /** Frames this store had merged on its own while another merger held the lease, taken back (their deltas returned to the inbox). */
+  rewound: number[];
+}
+
+/** A transport that publishes merges. */
+type Publishing = Required<Pick<Transport, 'publishMerges' | 'publishedHead' | 'readMerges'>>;
+
+/** The published form of a bundle. */
+export function toPublished(b: MergeBundle): PublishedMerge {
+  return { index: b.index, frame: b.frame, recordSha256: lineHash(b.record), bundle: encodeMergeBundle(b) };
+}
+
+const PUBLISH_CHUNK = 64;
+
+/**
+ * Publishes bundles in order, a chunk per call, removing each chunk from `bundles` once it is
+ * published (so a failed call leaves exactly what is still to publish). A call whose reply was
+ * lost but which did publish (the next attempt finds its merges already at the head) counts as done.
+ */
+export async function publishBundles(t: Publishing, bundles: MergeBundle[], lease: MergerLease): Promise<void> {
+  while (bundles.length > 0) {
+    const chunk = bundles.slice(0, PUBLISH_CHUNK).map(toPublished);
+    let done = chunk.length;
+    try {
+      await t.publishMerges(chunk, lease);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'diverged') throw e;
+      // A call whose reply was lost, or a transport that published part of a chunk: skip what is
+      // already at the head, if it is ours.
+      const head = await t.publishedHead();
+      const at = head ? head.index - chunk[0].index : -1;
+      if (!head || at < 0 || at >= chunk.length || chunk[at].recordSha256 !== head.recordSha256) throw e;
+      done = at + 1;
+    }
+    bundles.splice(0, done);
+  }
+}
+
+/**
+ * Brings this merger's store and the merges published in the transport into one history, before
+ * the merger merges anything (it holds the lease and the store's lock, recovery done):
+ * - the published history is ahead (another host merged while this one was down): its merges are
+ *   applied here, byte for byte;
+ * - this store is ahead (it died between committing a merge and publishing it): they are published;
+ * - both went on from a common merge (this merger lost its lease and merged on its own): its own
+ *   merges after that point are taken back (their deltas return to the inbox; the transport still
+ *   holds every one it did not acknowledge) and the published ones applied.
+ */
+export async function syncWithPublished(ctx: StoreContext, t: Publishing, lease: MergerLease): Promise<SyncOutcome> {
+  const out: SyncOutcome = { imported: 0, published: 0, rewound: [] };
+  const local = readJournal<{ frame: number }>(ctx.layout.merges, 'journal/merges.ndjson');
+  const localSha = (i: number): string => lineHash(local[i - 1].text);
+  const head = await t.publishedHead();
+  const n = local.length;
+  const publishedSha = async (i: number): Promise<string | undefined> => {
+    for await (const m of t.readMerges(i)) return m.index === i ? m.recordSha256 : undefined;
+    return undefined;
+  };
+
+  let common: number;
+  if (!head) common = 0;
+  else if (head.index <= n) common = localSha(head.index) === head.recordSha256 ? head.index : -1;
+  else common = n === 0 || (await publishedSha(n)) === localSha(n) ? n : -1;
+
+  if (common < 0) {
+    // Diverged: the longest common prefix (a rare path: one pass over the published history).
+    common = 0;
+    for await (const m of t.readMerges(1)) {
+      if (m.index > n || m.recordSha256 !== localSha(m.index)) break;
+      common = m.index;
+    }
+    out.rewound = rewindStore(ctx, common);
+  }
+  if (head && head.index > common) {
+    let at = storeHead(ctx);
+    for await (const m of t.readMerges(common + 1)) {
+      const b = decodeMergeBundle(m.bundle, `published merge ${m.index}`);
+      if (b.index !== m.index) throw new FramelogError(`published merge ${m.index} holds the bundle of merge ${b.index}`, 'bad-bundle');
+      at = importMergeBundle(ctx, b, at);
+      out.imported++;
+    }
+    if (at.index < head.index) throw new FramelogError(`the transport's published merges end at ${at.index}, but its head says ${head.index}`, 'diverged');
+  } else if (n > common) {
+    const bundles = exportMergeBundles(ctx, common + 1);
+    await publishBundles(t, bundles, lease);
+    out.published = bundles.length;
+  }
+  return out;
+}
