@@ -82,17 +82,26 @@ describe.skipIf(!ok)('nats transport on a 3-node JetStream cluster', () => {
     const killedAt = Date.now();
     await writing;
     const writersDone = Date.now();
-    while (mergedThrough < frames && Date.now() - writersDone < 30_000) await sleep(100);
+    // A put retried across the kill can reach the merger after its frame closed without it (the
+    // frame times out): it is then late, and a merge of its own closes the next frame after four
+    // timeouts. So wait for every acknowledged delta to be applied, not for a frame number.
+    const appliedCount = (): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const r of readLog(ctx)) for (const a of r.applied) m.set(`${a.frame}/${a.writer}/${a.seq}`, (m.get(`${a.frame}/${a.writer}/${a.seq}`) ?? 0) + 1);
+      return m;
+    };
+    while (Date.now() - writersDone < 30_000 && (mergedThrough < frames || [...acked].some((k) => !appliedCount().has(k)))) await sleep(200);
     abort.abort();
     const ended = await loop.then(() => undefined, (e: Error) => e);
     console.log(`nats cluster: killed stream leader ${leader} at frame ${killedAtFrame} (merged through ${mergedAtKill}); writers done ${writersDone - killedAt} ms after; ${putFailures} failed puts retried; ${transportErrors.length} transport errors in the merger; merged through frame ${mergedThrough}`);
     if (transportErrors.length > 0) console.log(`first transport errors: ${transportErrors.slice(0, 5).join(' | ')}`);
     expect(ended, 'the merger loop ended with an error').toBeUndefined();
 
+    const late = readLog(ctx).flatMap((r) => r.late.map((a) => `${a.frame}/${a.writer}/${a.seq} in merge ${r.frame}`));
+    if (late.length > 0) console.log(`late (put retried across the kill, applied in a later merge): ${late.join(', ')}`);
     expect(acked.size).toBe(writers.length * frames);
-    expect(mergedThrough).toBe(frames);
-    const applied = new Map<string, number>();
-    for (const r of readLog(ctx)) for (const a of r.applied) applied.set(`${a.frame}/${a.writer}/${a.seq}`, (applied.get(`${a.frame}/${a.writer}/${a.seq}`) ?? 0) + 1);
+    expect(mergedThrough).toBeGreaterThanOrEqual(frames);
+    const applied = appliedCount();
     const wrong = [...acked].filter((k) => applied.get(k) !== 1);
     expect(wrong, 'acknowledged deltas not applied exactly once').toEqual([]);
     expect(applied.size).toBe(acked.size);
