@@ -39,6 +39,20 @@ export class PlanHistory {
     return this.entries.at(-1)?.sha256;
   }
 
+  /**
+   * When the plan hashed `sha256` was in force once and a later plan replaced it: the entry of the
+   * plan that replaced it last time it was in force (undefined when `sha256` is the newest plan, or
+   * was never recorded, i.e. a new plan).
+   */
+  replacementOf(sha256: string): PlanEntry | undefined {
+    let last = -1;
+    this.entries.forEach((e, i) => {
+      if (e.sha256 === sha256) last = i;
+    });
+    if (last < 0 || this.entries.at(-1)!.sha256 === sha256) return undefined;
+    return this.entries[last + 1];
+  }
+
   /** The line to append when merge `frame` runs under a plan the history does not end with. */
   lineFor(ctx: StoreContext, frame: number): string | undefined {
     if (this.latestSha() === ctx.planSha256) return undefined;

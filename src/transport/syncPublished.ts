@@ -1,5 +1,6 @@
 import { FramelogError } from '../errors.js';
 import { lineHash, readJournal } from '../store/journalFile.js';
+import { PlanHistory } from '../store/planHistory.js';
 import { importMergeBundle, storeHead } from '../store/importMergeBundle.js';
 import { decodeMergeBundle, encodeMergeBundle, exportMergeBundles, type MergeBundle } from '../store/mergeBundle.js';
 import { rewindStore } from '../store/rewindStore.js';
@@ -99,5 +100,23 @@ export async function syncWithPublished(ctx: StoreContext, t: Publishing, lease:
     await publishBundles(t, bundles, lease);
     out.published = bundles.length;
   }
+  assertPlanCurrent(ctx);
   return out;
+}
+
+/**
+ * Refuses (FramelogError `plan-mismatch`) to merge under a plan the store's history has moved past:
+ * a standby host whose `framelog.json` is an older plan than the one the merges it just imported
+ * ran under would otherwise merge the next frames with the old item keys and shape, silently
+ * changing the plan back. A plan the history never held is a plan change, recorded by the next
+ * merge as on a single host.
+ */
+export function assertPlanCurrent(ctx: StoreContext): void {
+  const replaced = PlanHistory.load(ctx).replacementOf(ctx.planSha256);
+  if (!replaced) return;
+  throw new FramelogError(
+    `this merger's plan (framelog.json, sha256 ${ctx.planSha256.slice(0, 12)}) was replaced from merge ${replaced.from} on by plan ${replaced.sha256.slice(0, 12)}, and merging under it would change the store's plan back; ` +
+      `bring this host's framelog.json up to date (the store's current plan: tail -n 1 journal/plans.ndjson | jq .plan) and start the merger again`,
+    'plan-mismatch',
+  );
 }
