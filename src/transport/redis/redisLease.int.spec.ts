@@ -56,11 +56,15 @@ describe.skipIf(!ok)('redis merger lease', () => {
     const tokens: number[] = [];
     const waitedOn = new Set<string>();
     let overlaps = 0, samples = 0, wrongValue = 0;
-    const until = Date.now() + 2500;
+    // A TTL well above the holds (~100 ms): a hold the loaded machine stalls past the TTL rightly
+    // loses the lease, and would show here as an overlap. After a release, a contender pauses up to
+    // a poll (ttl / 4) so that the waiter, which polls, gets its turn.
+    const ttlMs = 1200;
+    const until = Date.now() + 4000;
     const contender = async (t: RedisTransport, name: string): Promise<number> => {
       let held = 0;
       while (Date.now() < until) {
-        const lease = await t.acquireLease({ holder: name, ttlMs: 400, onWait: (h) => waitedOn.add(`${name} waits on ${h}`) });
+        const lease = await t.acquireLease({ holder: name, ttlMs, onWait: (h) => waitedOn.add(`${name} waits on ${h}`) });
         tokens.push(lease.token);
         held++;
         holding.add(name);
@@ -72,11 +76,12 @@ describe.skipIf(!ok)('redis merger lease', () => {
         }
         holding.delete(name);
         await lease.release();
-        await sleep(Math.random() * 20);
+        await sleep(Math.random() * (ttlMs / 4));
       }
       return held;
     };
     const [heldA, heldB] = await Promise.all([contender(a, 'A'), contender(b, 'B')]);
+    console.log(`redis lease, two contenders: A held it ${heldA} times, B ${heldB} times; ${samples} samples`);
     expect(samples).toBeGreaterThan(50);
     expect(overlaps).toBe(0);
     expect(wrongValue).toBe(0);
