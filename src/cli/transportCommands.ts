@@ -100,8 +100,11 @@ export async function putThroughTransport(files: string[], o: TransportFlags): P
  * `merge` through a transport other than fs: `--dir` is the merger's working tree (cloned from
  * `--url` when missing). One-shot, or `--watch`. Returns false for fs (the core command runs).
  */
-export async function mergeThroughTransport(o: TransportFlags & { through?: string; watch?: boolean; frameTimeout?: string; leaseTtl?: string }): Promise<boolean> {
+export async function mergeThroughTransport(o: TransportFlags & { through?: string; watch?: boolean; frameTimeout?: string; leaseTtl?: string; keepPublished?: string }): Promise<boolean> {
   const config = resolveTransportConfig(o);
+  if (o.keepPublished !== undefined && (config.transport === 'fs' || config.transport === 'git')) {
+    throw new FramelogError(`--keep-published: ${config.transport} publishes no merges (only postgres, redis and nats do)`, 'bad-argument');
+  }
   if (config.transport === 'fs') {
     if (config.url && o.dir === undefined) o.dir = config.url;
     return false;
@@ -114,6 +117,7 @@ export async function mergeThroughTransport(o: TransportFlags & { through?: stri
   if (durability?.onDiskWhenAcknowledged === false && durability.summary) process.stderr.write(`framelog: ${config.transport}: ${durability.summary}\n`);
   const ctx = ctx0 ?? openStoreContext(dir);
   const leaseTtlMs = o.leaseTtl === undefined ? undefined : parseFrame(o.leaseTtl, '--lease-ttl');
+  const keepPublished = o.keepPublished === undefined ? undefined : parseKeep(o.keepPublished, '--keep-published');
   let waited = false;
   const onLease = (e: { waiting?: string; acquired?: { token: number; holder: string }; sync?: { imported: number; published: number; rewound: number[] } }): void => {
     // One line when the lease is taken in watch mode or after a wait; a one-shot merge that got it at once says nothing.
@@ -134,11 +138,11 @@ export async function mergeThroughTransport(o: TransportFlags & { through?: stri
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const frameTimeoutMs = o.frameTimeout === undefined ? undefined : parseFrame(o.frameTimeout, '--frame-timeout');
-      await runTransportMerger(ctx, transport, { watch: true, signal: abort.signal, frameTimeoutMs, leaseTtlMs, onLease, onMerge: (r) => print([r]) });
+      await runTransportMerger(ctx, transport, { watch: true, signal: abort.signal, frameTimeoutMs, leaseTtlMs, keepPublished, onLease, onMerge: (r) => print([r]) });
       return true;
     }
     const through = o.through === undefined ? undefined : parseFrame(o.through, '--through');
-    print(await runTransportMerger(ctx, transport, { through, leaseTtlMs, onLease }));
+    print(await runTransportMerger(ctx, transport, { through, leaseTtlMs, keepPublished, onLease }));
   } finally {
     await transport.close();
   }
@@ -153,6 +157,7 @@ export function registerTransportCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  framelog put --transport git --url /srv/fleet.git --clone ~/fleet-w3 delta.json\n  FRAMELOG_TRANSPORT=git FRAMELOG_URL=git@host:fleet.git framelog put --clone w3 -  < deltas.ndjson'));
   addTransportOptions(find('merge'), (c) => c
     .option('--lease-ttl <ms>', 'postgres, redis, nats: how long the merger lease outlives a merger that stopped (default 10000)')
+    .option('--keep-published <n>', 'postgres, redis, nats: keep only the last n published merges in the engine, trimming older ones as it merges (default: all; a host further behind is seeded by copying a store folder)')
     .addHelpText('after', '\nExamples:\n  framelog merge --transport git --url /srv/fleet.git --dir merger\n  framelog merge --transport git --url /srv/fleet.git --dir merger --watch\n  framelog merge --transport redis --store fleet --dir merger --watch     # on two hosts: one merges, one waits'));
 
   const t = program.command('transport').description('set up a store that deltas reach through a transport');
@@ -200,5 +205,36 @@ export function registerTransportCommands(program: Command): void {
       process.stdout.write(`dropped store ${config.store} from ${config.transport} at ${config.url}\n`);
     }));
 
+  t.command('trim')
+    .description('delete old published merges from postgres, redis or nats, keeping the last --keep (the merger hosts\' stores keep the whole history; a host further behind than what is kept is seeded by copying a store folder)')
+    .option('--transport <name>', 'postgres, redis or nats')
+    .option('--url <url>', 'the server')
+    .option('--store <name>', 'the store\'s name in the engine')
+    .requiredOption('--keep <n>', 'how many of the newest published merges to keep (at least 1)')
+    .option('--json', 'print what was done as JSON')
+    .addHelpText('after', '\nExamples:\n  framelog transport trim --transport redis --url redis://127.0.0.1:6379 --store fleet --keep 1000')
+    .action(action(async (o: { transport?: string; url?: string; store?: string; keep: string; json?: boolean }) => {
+      const config = resolveTransportConfig(o);
+      if (config.transport === 'fs' || config.transport === 'git') throw new FramelogError(`transport trim: ${config.transport} publishes no merges (its history is the store itself)`, 'bad-argument');
+      const keep = parseKeep(o.keep, '--keep');
+      const transport = await openTransport(config, '', { role: 'writer' });
+      try {
+        const head = await transport.publishedHead!();
+        const removed = head ? await transport.trimMerges!(head.index - keep + 1) : 0;
+        const result = { transport: config.transport, store: config.store, head: head?.index ?? 0, removed, keptFrom: head ? Math.max(1, head.index - keep + 1) : null };
+        if (o.json) process.stdout.write(JSON.stringify(result) + '\n');
+        else process.stdout.write(head ? `trimmed ${removed} published merge${removed === 1 ? '' : 's'} of store ${config.store}; kept merges ${result.keptFrom}–${head.index}\n` : `store ${config.store} has no published merges\n`);
+      } finally {
+        await transport.close();
+      }
+    }));
+
   registerGitDemo(program);
+}
+
+/** A count given on the command line: a whole number ≥ 1. */
+function parseKeep(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new FramelogError(`${flag}: expected a whole number ≥ 1, got ${JSON.stringify(text)}`, 'bad-argument');
+  return n;
 }

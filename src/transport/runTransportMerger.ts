@@ -39,6 +39,13 @@ export interface TransportMergerOptions {
   leaseTtlMs?: number;
   /** Failover: this merger's name in the lease (default host:pid:random). */
   holder?: string;
+  /**
+   * Failover: keep only the last this many published merges in the transport, trimming older ones
+   * (`Transport.trimMerges`) as merges are published: at least this many are kept, at most an
+   * eighth more. A host whose store falls further behind is seeded by copying a store folder.
+   * Default: keep every one.
+   */
+  keepPublished?: number;
   /** Failover: called while another merger holds the lease, and once this one holds it. */
   onLease?: (event: { waiting?: string; acquired?: { token: number; holder: string }; sync?: SyncOutcome }) => void;
 }
@@ -55,8 +62,11 @@ const defaultHolder = (): string => `${hostname()}:${process.pid}:${randomBytes(
  */
 export async function runTransportMerger(ctx: StoreContext, transport: Transport, opts: TransportMergerOptions = {}): Promise<MergeRecord[]> {
   const now = opts.now ?? Date.now;
+  if (opts.keepPublished !== undefined && !(Number.isSafeInteger(opts.keepPublished) && opts.keepPublished >= 1)) {
+    throw new FramelogError(`keepPublished must be a whole number ≥ 1 (got ${opts.keepPublished})`, 'bad-argument');
+  }
   const report = opts.onTransportError ?? ((err: unknown) => process.stderr.write(`framelog: ${transport.name}: ${(err as Error).message} (retrying)\n`));
-  const fatal = (e: unknown): boolean => ['lease-lost', 'diverged', 'bad-bundle', 'corrupt-journal', 'plan-mismatch'].includes((e as { code?: string }).code ?? '');
+  const fatal = (e: unknown): boolean => ['lease-lost', 'diverged', 'trimmed', 'bad-bundle', 'corrupt-journal', 'plan-mismatch'].includes((e as { code?: string }).code ?? '');
   /** Watch mode: the engine may be down for a while (a restart, a leader election): report and try again. */
   const retrying = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
     for (;;) {
@@ -143,11 +153,27 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     };
     let ackOwed = false;
     const ackTaken = async (): Promise<void> => {
+      const lastIndex = unpublished.at(-1)?.index;
       if (publishing && lease && unpublished.length > 0) await publishBundles(publishing, unpublished, lease);
       const done: Array<[string, string[]]> = [];
       for (const [name, ids] of unacked) if (!existsSync(join(ctx.layout.inbox, name))) done.push([name, ids]);
       await transport.ack(done.flatMap(([, ids]) => ids));
       for (const [name] of done) unacked.delete(name);
+      if (lastIndex !== undefined) await trimPublished(lastIndex);
+    };
+    /** Housekeeping after a publication: a failure is reported, and tried again with a later one. */
+    let keptFrom = 0;
+    const trimPublished = async (lastIndex: number): Promise<void> => {
+      const keep = opts.keepPublished;
+      if (keep === undefined || !transport.trimMerges) return;
+      const from = lastIndex - keep + 1;
+      if (from - keptFrom < Math.max(1, Math.floor(keep / 8))) return;
+      try {
+        await transport.trimMerges(from);
+        keptFrom = from;
+      } catch (e) {
+        report(e);
+      }
     };
     const mergeAndAck = async (m: Merger, frames?: number[]): Promise<MergeRecord[]> => {
       if (lease?.lost.aborted) lostLease();

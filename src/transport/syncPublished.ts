@@ -67,28 +67,43 @@ export async function syncWithPublished(ctx: StoreContext, t: Publishing, lease:
   const localSha = (i: number): string => lineHash(local[i - 1].text);
   const head = await t.publishedHead();
   const n = local.length;
-  const publishedSha = async (i: number): Promise<string | undefined> => {
-    for await (const m of t.readMerges(i)) return m.index === i ? m.recordSha256 : undefined;
+  /** The first published merge at or after index `i`, if any (merges before the kept ones were trimmed). */
+  const publishedFrom = async (i: number): Promise<PublishedMerge | undefined> => {
+    for await (const m of t.readMerges(i)) return m;
     return undefined;
   };
+  /** Whether this store's merge `i` is the one published merge `m` follows (`i` = `m.index` − 1). */
+  const precedes = (i: number, m: PublishedMerge): boolean => i === 0 || (i <= n && prevOf(m) === localSha(i));
 
   let common: number;
   if (!head) common = 0;
   else if (head.index <= n) common = localSha(head.index) === head.recordSha256 ? head.index : -1;
-  else common = n === 0 || (await publishedSha(n)) === localSha(n) ? n : -1;
+  else if (n === 0) common = 0;
+  else {
+    const m = await publishedFrom(n);
+    if (!m || m.index > n + 1) throw trimmedPast(n, m?.index ?? head.index);
+    common = (m.index === n ? m.recordSha256 === localSha(n) : precedes(n, m)) ? n : -1;
+  }
 
   if (common < 0) {
-    // Diverged: the longest common prefix (a rare path: one pass over the published history).
-    common = 0;
+    // Diverged: the longest common prefix (a rare path: one pass over the published history). With
+    // merges trimmed, it must start at or after the oldest one kept, or nothing can be taken back safely.
+    common = -1;
     for await (const m of t.readMerges(1)) {
+      if (common < 0) {
+        if (!precedes(m.index - 1, m)) throw trimmedPast(n, m.index);
+        common = m.index - 1;
+      }
       if (m.index > n || m.recordSha256 !== localSha(m.index)) break;
       common = m.index;
     }
+    common = Math.max(0, common);
     out.rewound = rewindStore(ctx, common);
   }
   if (head && head.index > common) {
     let at = storeHead(ctx);
     for await (const m of t.readMerges(common + 1)) {
+      if (out.imported === 0 && m.index > common + 1) throw trimmedPast(common, m.index);
       const b = decodeMergeBundle(m.bundle, `published merge ${m.index}`);
       if (b.index !== m.index) throw new FramelogError(`published merge ${m.index} holds the bundle of merge ${b.index}`, 'bad-bundle');
       at = importMergeBundle(ctx, b, at);
@@ -102,6 +117,25 @@ export async function syncWithPublished(ctx: StoreContext, t: Publishing, lease:
   }
   assertPlanCurrent(ctx);
   return out;
+}
+
+/** The `prev` of a published merge's record (the hash of the record before it). */
+function prevOf(m: PublishedMerge): string | undefined {
+  const record = decodeMergeBundle(m.bundle, `published merge ${m.index}`).record;
+  try {
+    return (JSON.parse(record) as { prev?: string }).prev;
+  } catch {
+    throw new FramelogError(`published merge ${m.index}: its record is not JSON`, 'bad-bundle');
+  }
+}
+
+/** FramelogError `trimmed`: the published merges this store needs next were deleted. */
+function trimmedPast(held: number, oldestKept: number): FramelogError {
+  return new FramelogError(
+    `this store holds ${held} merges, but the transport keeps published merges only from merge ${oldestKept} on (older ones were trimmed): it cannot catch up from the transport; ` +
+      `seed it with a copy of an up-to-date merger host's store folder (copied while no merge runs there), then start this merger again`,
+    'trimmed',
+  );
 }
 
 /**

@@ -60,8 +60,18 @@ export interface Transport {
   publishMerges?(merges: PublishedMerge[], lease: MergerLease): Promise<void>;
   /** The last published merge, or undefined when none was published. */
   publishedHead?(): Promise<PublishedHead | undefined>;
-  /** The published merges with `index ≥ fromIndex`, in index order. */
+  /**
+   * The published merges with `index ≥ fromIndex`, in index order. After {@link trimMerges}, the
+   * first one given may come after `fromIndex`: the caller checks.
+   */
   readMerges?(fromIndex: number): AsyncIterable<PublishedMerge>;
+  /**
+   * Deletes the published merges with `index < keepFromIndex`, never the head (the last one), and
+   * returns how many went. A host whose store is older than the first merge kept can no longer
+   * catch up from the transport (`syncWithPublished` stops with code `trimmed`): it is seeded by
+   * copying another merger host's store.
+   */
+  trimMerges?(keepFromIndex: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -172,14 +172,10 @@ async function bundleOf(c: MergesContext, meta: MergeMeta, body: Uint8Array): Pr
 }
 
 /**
- * The published merges with `index ≥ fromIndex`, in index order. Finds the first one's message by
- * a binary search over stream sequences (one direct get per step), then reads on with an ordered
- * consumer filtered on `framelog.<store>.merges` until it reaches the head as it was when it started
- * (or later).
+ * The stream sequence of the first merge message with `index ≥ fromIndex` (the head's at most),
+ * by a binary search over stream sequences: one direct get per step.
  */
-export async function* natsReadMerges(c: MergesContext, fromIndex: number): AsyncGenerator<PublishedMerge> {
-  const head = await headMeta(c);
-  if (!head || fromIndex > head.index) return;
+async function firstSeqFrom(c: MergesContext, head: MergeMeta, fromIndex: number): Promise<number> {
   const at = async (seq: number): Promise<MergeMeta | undefined> => {
     // The stream's MSG.GET takes next_by_subj since nats-server 2.9; the client's type only names it for direct gets.
     const m = await c.jsm.streams.getMessage(c.names.mergesStream, { seq, next_by_subj: c.names.mergesSubject } as unknown as MsgRequest);
@@ -193,6 +189,44 @@ export async function* natsReadMerges(c: MergesContext, fromIndex: number): Asyn
     if (m && m.index >= fromIndex) hi = mid;
     else lo = mid + 1;
   }
+  return lo;
+}
+
+/**
+ * Deletes the published merges with `index < keepFromIndex`, the head excepted: purges every
+ * message of the merges stream below the first kept merge's earliest message (its first part when
+ * its bundle was split: parts are published after the merge message before them). Returns how many
+ * merges went.
+ */
+export async function natsTrimMerges(c: MergesContext, keepFromIndex: number): Promise<number> {
+  const head = await headMeta(c);
+  if (!head) return 0;
+  const keep = Math.min(Math.floor(keepFromIndex), head.index);
+  const oldest = await c.jsm.streams.getMessage(c.names.mergesStream, { seq: 1, next_by_subj: c.names.mergesSubject } as unknown as MsgRequest);
+  const oldestIndex = oldest ? metaOf(c, oldest).index : head.index;
+  if (keep <= oldestIndex) return 0;
+  const seq = await firstSeqFrom(c, head, keep);
+  const kept = await c.jsm.streams.getMessage(c.names.mergesStream, { seq });
+  if (!kept) throw new FramelogError(`nats merges: merge ${keep}'s message ${seq} of ${c.names.mergesStream} vanished while trimming`, 'bad-bundle');
+  try {
+    await c.jsm.streams.purge(c.names.mergesStream, { seq: Math.min(seq, ...metaOf(c, kept).partSeqs) });
+  } catch (e) {
+    if (!/purge not permitted/i.test((e as Error).message)) throw e;
+    throw new FramelogError(`nats trim: stream ${c.names.mergesStream} denies purges (it was created with deny_purge by an earlier framelog, and NATS cannot lift it); its published merges cannot be trimmed`, 'not-permitted');
+  }
+  return keep - oldestIndex;
+}
+
+/**
+ * The published merges with `index ≥ fromIndex`, in index order. Finds the first one's message by
+ * a binary search over stream sequences (one direct get per step), then reads on with an ordered
+ * consumer filtered on `framelog.<store>.merges` until it reaches the head as it was when it started
+ * (or later).
+ */
+export async function* natsReadMerges(c: MergesContext, fromIndex: number): AsyncGenerator<PublishedMerge> {
+  const head = await headMeta(c);
+  if (!head || fromIndex > head.index) return;
+  const lo = await firstSeqFrom(c, head, fromIndex);
   const consumer = await c.js.consumers.get(c.names.mergesStream, { filter_subjects: c.names.mergesSubject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lo });
   const messages = await consumer.consume({ max_messages: 16 });
   try {

@@ -51,7 +51,8 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
  * Creates the store's two streams when missing: the deltas (WorkQueue retention: a message leaves
  * once the merger acknowledged it; file storage; `replicas` copies; the server's default duplicate
  * window of 2 minutes for `Nats-Msg-Id`, or `duplicateWindowMs`) and the published merges (Limits retention without
- * limits: kept forever; deletes and purges denied). An existing stream is used as it is.
+ * limits: kept until `trimMerges` purges the oldest; deleting single messages denied). An existing
+ * stream is used as it is.
  */
 export async function ensureNatsStreams(jsm: JetStreamManager, names: NatsNames, replicas: number, duplicateWindowMs?: number): Promise<{ deltas: StreamInfo; merges: StreamInfo }> {
   const deltas = await ensureStream(jsm, {
@@ -69,7 +70,8 @@ export async function ensureNatsStreams(jsm: JetStreamManager, names: NatsNames,
     storage: StorageType.File,
     num_replicas: replicas,
     deny_delete: true,
-    deny_purge: true,
+    // Purges stay allowed: trimMerges drops the oldest merges with one (NATS cannot allow them later).
+    deny_purge: false,
   });
   return { deltas, merges };
 }

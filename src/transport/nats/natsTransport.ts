@@ -5,7 +5,7 @@ import { FramelogError } from '../../errors.js';
 import type { Transport } from '../transport.js';
 import { acquireNatsLease } from './natsLease.js';
 import { startMergerSession, type MergerSession } from './natsMergerSession.js';
-import { natsPublishedHead, natsPublishMerges, natsReadMerges, type MergesContext } from './natsMerges.js';
+import { natsPublishedHead, natsPublishMerges, natsReadMerges, natsTrimMerges, type MergesContext } from './natsMerges.js';
 import { natsNames, type NatsNames } from './natsNames.js';
 import { checkDeltaSizes, publishDeltas } from './natsPut.js';
 import { deleteNatsStore, ensureNatsStreams } from './natsStreams.js';
@@ -137,6 +137,7 @@ export async function openNatsTransport(o: NatsTransportOptions): Promise<NatsTr
     publishMerges: (list, lease) => natsPublishMerges(merges, list, lease),
     publishedHead: () => natsPublishedHead(merges),
     readMerges: (fromIndex) => natsReadMerges(merges, fromIndex),
+    trimMerges: (keepFromIndex) => natsTrimMerges(merges, keepFromIndex),
     destroy: () => deleteNatsStore(jsm, names),
     close() {
       closing ??= nc.isClosed() ? Promise.resolve() : nc.close();

@@ -85,3 +85,9 @@ export async function readMergePage(client: pg.ClientBase, names: PostgresNames,
   const r = await client.query<{ index: string; frame: string; record_sha256: string; bundle: Buffer }>(mergePageSql(names.schema), [fromIndex, pageRows, pageBytes]);
   return r.rows.map((row) => ({ index: Number(row.index), frame: Number(row.frame), recordSha256: row.record_sha256, bundle: new Uint8Array(row.bundle.buffer, row.bundle.byteOffset, row.bundle.byteLength) }));
 }
+
+/** Deletes the published merges with `index < keepFromIndex`, the head excepted; returns how many went. */
+export async function trimPostgresMerges(client: pg.ClientBase, names: PostgresNames, keepFromIndex: number): Promise<number> {
+  const r = await client.query(`DELETE FROM ${names.schema}.merges WHERE "index" < least($1::bigint, (SELECT max("index") FROM ${names.schema}.merges))`, [Math.floor(keepFromIndex)]);
+  return r.rowCount ?? 0;
+}

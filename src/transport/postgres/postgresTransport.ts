@@ -2,7 +2,7 @@ import pg from 'pg';
 import { FramelogError } from '../../errors.js';
 import type { LeaseOptions, MergerLease, PublishedHead, PublishedMerge, Transport } from '../transport.js';
 import { acquirePostgresLease } from './postgresLease.js';
-import { publishedHead, publishMerges, readMergePage } from './postgresMerges.js';
+import { publishedHead, publishMerges, readMergePage, trimPostgresMerges } from './postgresMerges.js';
 import { postgresNames, type PostgresNames } from './postgresNames.js';
 import { ackPulled, pullPending } from './postgresPull.js';
 import { checkDeltaSizes, putDeltas, sendNotify } from './postgresPut.js';
@@ -63,6 +63,7 @@ export interface PostgresTransport extends Transport {
   publishMerges(merges: PublishedMerge[], lease: MergerLease): Promise<void>;
   publishedHead(): Promise<PublishedHead | undefined>;
   readMerges(fromIndex: number): AsyncIterable<PublishedMerge>;
+  trimMerges(keepFromIndex: number): Promise<number>;
 }
 
 /** The URL without its password, for messages. */
@@ -157,6 +158,7 @@ export async function openPostgresTransport(options: PostgresTransportOptions): 
     publishMerges: (merges, lease) => main.run((c) => publishMerges(c, names, merges, lease)),
     publishedHead: () => main.run((c) => publishedHead(c, names)),
     readMerges: (fromIndex) => readMerges(main.run, names, fromIndex, pull.pageBytes),
+    trimMerges: (keepFromIndex) => main.run((c) => trimPostgresMerges(c, names, keepFromIndex)),
     async close() {
       if (closed) return;
       closed = true;

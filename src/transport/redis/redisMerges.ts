@@ -66,3 +66,14 @@ export async function* readRedisMerges(redis: Redis, keys: RedisKeys, fromIndex:
     start = `(${page[page.length - 1][0].toString()}`;
   }
 }
+
+/**
+ * Deletes the published merges with `index < keepFromIndex` (`XTRIM MINID`: entry ids are
+ * `<index>-0`), the head excepted; returns how many went.
+ */
+export async function trimRedisMerges(redis: Redis, keys: RedisKeys, keepFromIndex: number): Promise<number> {
+  const head = await redisPublishedHead(redis, keys);
+  if (!head) return 0;
+  const keep = Math.max(1, Math.min(Math.floor(keepFromIndex), head.index));
+  return Number(await redis.call('XTRIM', keys.merges, 'MINID', `${keep}-0`));
+}

@@ -7,7 +7,7 @@ import { createRedisConsumer, ensureMergerGroup } from './redisConsumer.js';
 import { readRedisDurability, type RedisDurability } from './redisDurability.js';
 import { redisKeys, type RedisKeys } from './redisKeys.js';
 import { acquireRedisLease } from './redisLease.js';
-import { publishRedisMerges, readRedisMerges, redisPublishedHead } from './redisMerges.js';
+import { publishRedisMerges, readRedisMerges, trimRedisMerges, redisPublishedHead } from './redisMerges.js';
 import { DEFAULT_MAX_DELTA_BYTES, putRedisDeltas } from './redisPut.js';
 import { ALL_SCRIPTS } from './redisScripts.js';
 
@@ -42,6 +42,7 @@ export interface RedisTransport extends Transport {
   publishMerges(merges: PublishedMerge[], lease: MergerLease): Promise<void>;
   publishedHead(): Promise<PublishedHead | undefined>;
   readMerges(fromIndex: number): AsyncIterable<PublishedMerge>;
+  trimMerges(keepFromIndex: number): Promise<number>;
 }
 
 /**
@@ -145,6 +146,7 @@ export async function openRedisTransport(o: RedisTransportOptions): Promise<Redi
     publishMerges: (merges, lease) => guard(publishRedisMerges(redis, keys, merges, lease)),
     publishedHead: () => guard(redisPublishedHead(redis, keys)),
     readMerges: (fromIndex) => readRedisMerges(redis, keys, fromIndex),
+    trimMerges: (keepFromIndex) => guard(trimRedisMerges(redis, keys, keepFromIndex)),
     close() {
       closing ??= close();
       return closing;
