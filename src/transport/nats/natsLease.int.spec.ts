@@ -79,6 +79,31 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
     await lease.release(); // a no-op once lost
   });
 
+  it('a holder whose lease passed on after its lease check cannot publish: the new holder\'s takeover marker fences it in the merges stream itself', async () => {
+    const a = await stores.open();
+    const b = await stores.open({ store: a.names.store });
+    const kv = await new Kvm(a.connection).open(a.names.leaseBucket);
+    const leaseA = await a.acquireLease!({ holder: 'A', ttlMs: 5000 });
+    await a.publishMerges!([merge(1), merge(2)], leaseA);
+    // A's lease expires (deleted here) and B takes over; B marks its takeover in the merges stream.
+    await kv.delete(LEASE_KEY);
+    const leaseB = await b.acquireLease!({ holder: 'B', ttlMs: 5000 });
+    expect(leaseB.token).toBeGreaterThan(leaseA.token);
+    // A checks the lease bucket at the worst moment: as if it had read it just before B's takeover.
+    await kv.put(LEASE_KEY, JSON.stringify({ holder: 'A', token: leaseA.token }));
+    await expect(a.publishMerges!([merge(3, Buffer.from('from A'))], leaseA)).rejects.toMatchObject({ code: 'lease-lost', message: expect.stringMatching(/last written under fencing token \d+, newer than A's/) });
+    expect(await a.publishedHead!()).toEqual({ index: 2, frame: 20, recordSha256: merge(2).recordSha256 });
+    // B goes on from merge 2 (the marker is no merge: readers never see it).
+    await kv.put(LEASE_KEY, JSON.stringify({ holder: 'B', token: leaseB.token }));
+    // (The puts above changed the key under B's renewals, so B's own lease object may have seen
+    // that as a loss: publish with its token through a fresh one.)
+    const asB: MergerLease = { token: leaseB.token, holder: 'B', lost: new AbortController().signal, release: async () => undefined };
+    await b.publishMerges!([merge(3, Buffer.from('from B'))], asB);
+    expect((await readAll(a, 1)).map((m) => [m.index, Buffer.from(m.bundle).toString()])).toEqual([[1, 'bundle 1'], [2, 'bundle 2'], [3, 'from B']]);
+    expect((await readAll(a, 3)).map((m) => m.index)).toEqual([3]);
+    await leaseB.release();
+  });
+
   it('publishes in order with the fencing check; diverged on gaps; reads back byte for byte', async () => {
     const t = await stores.open();
     const lease = await t.acquireLease!({ holder: 'P', ttlMs: 5000 });

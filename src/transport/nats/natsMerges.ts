@@ -16,6 +16,10 @@ export const MERGE_HEADERS = {
   part: 'Framelog-Part',
   parts: 'Framelog-Parts',
   partSeqs: 'Framelog-Part-Seqs',
+  /** The fencing token of the merger that published the message (every message on `….merges`). */
+  fence: 'Framelog-Fence',
+  /** `fence` on a takeover marker: no merge, the head's index, frame and record hash copied. */
+  kind: 'Framelog-Kind',
 } as const;
 
 /** Room left for headers in a part message. */
@@ -38,6 +42,10 @@ interface MergeMeta extends PublishedHead {
   parts: number;
   partSeqs: number[];
   bundleSha256: string;
+  /** The publisher's fencing token (0 on messages from before tokens were written). */
+  fence: number;
+  /** A takeover marker, not a merge: `index`, `frame`, `recordSha256` are the head's then (index 0: none). */
+  marker: boolean;
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -50,7 +58,10 @@ function metaOf(c: MergesContext, m: { seq: number; header?: MsgHdrs; headers?: 
     return Number(v);
   };
   const seqs = h?.get(MERGE_HEADERS.partSeqs) ?? '';
+  const fence = h?.get(MERGE_HEADERS.fence) ?? '';
   return {
+    fence: /^\d+$/.test(fence) ? Number(fence) : 0,
+    marker: h?.get(MERGE_HEADERS.kind) === 'fence',
     seq: m.seq,
     index: num(MERGE_HEADERS.index),
     frame: num(MERGE_HEADERS.frame),
@@ -70,7 +81,45 @@ async function headMeta(c: MergesContext): Promise<MergeMeta | undefined> {
 /** The last published merge, or undefined when none was published. */
 export async function natsPublishedHead(c: MergesContext): Promise<PublishedHead | undefined> {
   const h = await headMeta(c);
-  return h && { index: h.index, frame: h.frame, recordSha256: h.recordSha256 };
+  return h && h.index > 0 ? { index: h.index, frame: h.frame, recordSha256: h.recordSha256 } : undefined;
+}
+
+/** FramelogError `lease-lost` when the last message on `….merges` was published under a newer token than `lease`'s. */
+function checkFence(c: MergesContext, head: MergeMeta | undefined, lease: MergerLease): void {
+  if (head && head.fence > lease.token) {
+    throw new FramelogError(`nats publish merges: ${c.names.mergesStream} was last written under fencing token ${head.fence}, newer than ${lease.holder}'s ${lease.token}: another merger took the lease over; nothing published`, 'lease-lost');
+  }
+}
+
+/**
+ * Marks a takeover in the merges stream, right after the lease was acquired: a message on
+ * `….merges` with no body, the new holder's fencing token and a copy of the head's index, frame
+ * and record hash, published only if the subject's last message is still the one read (expected
+ * last subject sequence) and carries no newer token. From then on, a previous holder that passed
+ * its lease check just before losing the lease cannot publish: its publication expects the
+ * sequence before the marker, and the server refuses it. This makes the fencing check atomic with
+ * the publication, which the lease bucket alone (another stream) cannot. Throws `lease-lost` when a
+ * newer holder already marked the stream.
+ */
+export async function natsMarkTakeover(c: MergesContext, lease: MergerLease): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const head = await headMeta(c);
+    checkFence(c, head, lease);
+    const h = new MsgHdrsImpl();
+    h.set(MERGE_HEADERS.kind, 'fence');
+    h.set(MERGE_HEADERS.fence, String(lease.token));
+    h.set(MERGE_HEADERS.index, String(head?.index ?? 0));
+    h.set(MERGE_HEADERS.frame, String(head?.frame ?? 0));
+    h.set(MERGE_HEADERS.recordSha256, head?.recordSha256 ?? '');
+    h.set(MERGE_HEADERS.parts, '0');
+    try {
+      await c.js.publish(c.names.mergesSubject, new Uint8Array(0), { headers: h, msgID: `fence:${lease.token}:${head?.seq ?? 0}`, expect: { lastSubjectSequence: head?.seq ?? 0 }, timeout: c.timeoutMs, retries: 3 });
+      return;
+    } catch (e) {
+      // The previous holder's last publication got in between: read the head again.
+      if (jsErrorCode(e) !== JS_CODES.wrongLastSequence || attempt >= 5) throw e;
+    }
+  }
 }
 
 /**
@@ -88,6 +137,7 @@ async function publishOne(c: MergesContext, m: PublishedMerge, previousSeq: numb
   h.set(MERGE_HEADERS.frame, String(m.frame));
   h.set(MERGE_HEADERS.recordSha256, m.recordSha256);
   h.set(MERGE_HEADERS.bundleSha256, sha256(m.bundle));
+  h.set(MERGE_HEADERS.fence, String(token));
   const msgId = `${m.index}:${m.recordSha256}:${token}`;
   const max = c.maxPayload();
   let body = m.bundle;
@@ -121,10 +171,14 @@ async function publishOne(c: MergesContext, m: PublishedMerge, previousSeq: numb
  * changed hands, `diverged` otherwise. Each message carries `Nats-Msg-Id` index:record:token, so a
  * repeat after a lost PubAck is absorbed by the server.
  *
+ * Fencing: the lease bucket is another stream, so checking it is not atomic with the publication
+ * (NATS 2.9 has no transaction over two streams). What is: every message on `….merges` carries its
+ * publisher's token, a new holder marks its takeover there first ({@link natsMarkTakeover}), and a
+ * publication expects the subject's last sequence it read and refuses a newer token. So a holder
+ * whose lease passed on between its check and its publish is refused by the server.
+ *
  * Not atomic over several merges: a failure part way leaves the first ones published (the head
- * says how far). Nor is the lease check atomic with the publication (NATS 2.9 has no
- * transaction over two streams): a holder whose lease expires between the check and its publish
- * can still publish the next index — never one already published, which the expected sequence forbids.
+ * says how far).
  */
 export async function natsPublishMerges(c: MergesContext, merges: PublishedMerge[], lease: MergerLease): Promise<void> {
   if (merges.length === 0) return;
@@ -136,6 +190,7 @@ export async function natsPublishMerges(c: MergesContext, merges: PublishedMerge
   if (merges[0].index !== expected) {
     throw new FramelogError(`nats publish merges: merge ${merges[0].index} does not follow the published head (${head ? `merge ${head.index}` : 'none published'}; the next must be ${expected})`, 'diverged');
   }
+  checkFence(c, head, lease);
   await checkNatsLease(c.nc, c.names, lease);
   let previousSeq = head?.seq ?? 0;
   for (const m of merges) {
@@ -143,8 +198,9 @@ export async function natsPublishMerges(c: MergesContext, merges: PublishedMerge
       previousSeq = await publishOne(c, m, previousSeq, lease.token);
     } catch (e) {
       if (jsErrorCode(e) !== JS_CODES.wrongLastSequence) throw e;
-      await checkNatsLease(c.nc, c.names, lease);
       const now = await headMeta(c);
+      checkFence(c, now, lease);
+      await checkNatsLease(c.nc, c.names, lease);
       throw new FramelogError(`nats publish merges: merge ${m.index} was refused: the published head moved to merge ${now?.index ?? 0} meanwhile`, 'diverged');
     }
   }
@@ -203,7 +259,9 @@ export async function natsTrimMerges(c: MergesContext, keepFromIndex: number): P
   if (!head) return 0;
   const keep = Math.min(Math.floor(keepFromIndex), head.index);
   const oldest = await c.jsm.streams.getMessage(c.names.mergesStream, { seq: 1, next_by_subj: c.names.mergesSubject } as unknown as MsgRequest);
-  const oldestIndex = oldest ? metaOf(c, oldest).index : head.index;
+  const first = oldest ? metaOf(c, oldest) : undefined;
+  // A takeover marker copies the index of the merge before it: the oldest merge kept is the next.
+  const oldestIndex = first ? first.index + (first.marker ? 1 : 0) : head.index;
   if (keep <= oldestIndex) return 0;
   const seq = await firstSeqFrom(c, head, keep);
   const kept = await c.jsm.streams.getMessage(c.names.mergesStream, { seq });
@@ -233,7 +291,7 @@ export async function* natsReadMerges(c: MergesContext, fromIndex: number): Asyn
     let expected: number | undefined;
     for await (const m of messages) {
       const meta = metaOf(c, m);
-      if (meta.index >= fromIndex) {
+      if (!meta.marker && meta.index >= fromIndex) {
         if (expected !== undefined && meta.index !== expected) throw new FramelogError(`nats merges: merge ${meta.index} follows merge ${expected - 1} in ${c.names.mergesStream}`, 'bad-bundle');
         expected = meta.index + 1;
         yield { index: meta.index, frame: meta.frame, recordSha256: meta.recordSha256, bundle: await bundleOf(c, meta, m.data) };

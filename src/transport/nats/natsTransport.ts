@@ -5,7 +5,7 @@ import { FramelogError } from '../../errors.js';
 import type { Transport } from '../transport.js';
 import { acquireNatsLease } from './natsLease.js';
 import { startMergerSession, type MergerSession } from './natsMergerSession.js';
-import { natsPublishedHead, natsPublishMerges, natsReadMerges, natsTrimMerges, type MergesContext } from './natsMerges.js';
+import { natsMarkTakeover, natsPublishedHead, natsPublishMerges, natsReadMerges, natsTrimMerges, type MergesContext } from './natsMerges.js';
 import { natsNames, type NatsNames } from './natsNames.js';
 import { checkDeltaSizes, publishDeltas } from './natsPut.js';
 import { deleteNatsStore, ensureNatsStreams } from './natsStreams.js';
@@ -133,7 +133,19 @@ export async function openNatsTransport(o: NatsTransportOptions): Promise<NatsTr
       const sub = nc.subscribe(names.deltasSubjects, { callback: () => onArrival() });
       signal.addEventListener('abort', () => sub.unsubscribe(), { once: true });
     },
-    acquireLease: (lo) => acquireNatsLease(nc, jsm, names, replicas, lo),
+    async acquireLease(lo) {
+      const lease = await acquireNatsLease(nc, jsm, names, replicas, lo);
+      try {
+        await natsMarkTakeover(merges, lease);
+      } catch (e) {
+        // Not marked, not held: give the lease up, and report both failures if that fails too.
+        await lease.release().catch((r: unknown) => {
+          throw new FramelogError(`nats lease: marking the takeover failed (${(e as Error).message}), then releasing the lease failed too (${(r as Error).message})`, 'nats-unreachable');
+        });
+        throw e;
+      }
+      return lease;
+    },
     publishMerges: (list, lease) => natsPublishMerges(merges, list, lease),
     publishedHead: () => natsPublishedHead(merges),
     readMerges: (fromIndex) => natsReadMerges(merges, fromIndex),
