@@ -11,27 +11,21 @@ import { verifyStore } from '../store/verifyStore.js';
 import { dropTransportStore } from './dropTransportStore.js';
 import { openTransport } from './openTransport.js';
 import { runTransportMerger } from './runTransportMerger.js';
-import { SERVICE_URLS, serviceForTests } from './testing/services.js';
-import type { Transport, TransportName } from './transport.js';
+import { enginesForTests } from './testing/services.js';
+import type { Transport } from './transport.js';
 
 const run = promisify(execFile);
 const cli = resolve('dist/cli/main.js');
 const root = mkdtempSync(join(tmpdir(), 'framelog-trim-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const engines: Array<{ transport: TransportName; service: 'postgres' | 'redis' | 'nats'; url: string }> = [
-  { transport: 'postgres', service: 'postgres', url: SERVICE_URLS.postgres },
-  { transport: 'redis', service: 'redis', url: SERVICE_URLS.redis },
-  { transport: 'nats', service: 'nats', url: SERVICE_URLS.nats },
-];
-const available = new Map<string, boolean>();
-for (const e of engines) available.set(e.transport, await serviceForTests(e.service));
+const engines = await enginesForTests();
 
 const delta = (frame: number, writer: string) => Buffer.from(JSON.stringify({ frame, writer, utc: new Date(Date.UTC(2026, 4, 1, 0, 0, frame)).toISOString(), counters: { n: 1 }, set: { board: { top: { by: writer } } } }));
 const lines = (ctx: StoreContext): string[] => (existsSync(ctx.layout.merges) ? readFileSync(ctx.layout.merges, 'utf8').split('\n').filter(Boolean) : []);
 
-describe.each(engines)('published merges trimmed in $transport', ({ transport, url }) => {
-  it.skipIf(!available.get(transport))('the merger keeps the last N; a host one merge behind the kept ones catches up; a fresh host and one that diverged before them stop with `trimmed`, their stores untouched; framelog transport trim', async () => {
+describe.each(engines)('published merges trimmed in $transport', ({ transport, url, available }) => {
+  it.skipIf(!available)('the merger keeps the last N; a host one merge behind the kept ones catches up; a fresh host and one that diverged before them stop with `trimmed`, their stores untouched; framelog transport trim', async () => {
     const store = `trim_${transport}_${process.pid}_${Date.now().toString(36)}`;
     const config = { transport, url, store };
     const host = (name: string) => initStore(join(root, `${transport}-${name}`), { writers: ['w1', 'w2'] });

@@ -3,23 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropTransportStore } from '../dropTransportStore.js';
-import type { TransportName } from '../transport.js';
 import { runMergerFailover } from './mergerFailover.js';
-import { SERVICE_URLS, serviceForTests } from './services.js';
+import { enginesForTests } from './services.js';
 
 const root = mkdtempSync(join(tmpdir(), 'framelog-failover-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const engines: Array<{ transport: TransportName; service: 'postgres' | 'redis' | 'nats'; url: string }> = [
-  { transport: 'postgres', service: 'postgres', url: SERVICE_URLS.postgres },
-  { transport: 'redis', service: 'redis', url: SERVICE_URLS.redis },
-  { transport: 'nats', service: 'nats', url: SERVICE_URLS.nats },
-];
-const available = new Map<string, boolean>();
-for (const e of engines) available.set(e.transport, await serviceForTests(e.service));
+const engines = await enginesForTests();
 
-describe.each(engines)('merger failover through $transport', ({ transport, url }) => {
-  it.skipIf(!available.get(transport))('two merger hosts at once, the lease holder SIGKILLed again and again: one merger at a time, each replaced within the lease time, every delta applied exactly once, verify green, a fresh host catches up byte for byte', async () => {
+describe.each(engines)('merger failover through $transport', ({ transport, url, available }) => {
+  it.skipIf(!available)('two merger hosts at once, the lease holder SIGKILLed again and again: one merger at a time, each replaced within the lease time, every delta applied exactly once, verify green, a fresh host catches up byte for byte', async () => {
     const store = `failover_${transport}_${process.pid}_${Date.now().toString(36)}`;
     const leaseTtlMs = 1500;
     try {

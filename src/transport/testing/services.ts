@@ -50,3 +50,17 @@ export async function serviceForTests(name: Service['name']): Promise<boolean> {
   process.stderr.write(`skipping the ${name} transport tests: ${line}\n`);
   return false;
 }
+
+/** One engine transport and the service its tests need. */
+export interface EngineUnderTest {
+  transport: 'postgres' | 'redis' | 'nats';
+  url: string;
+  /** Whether its service answers (see {@link serviceForTests}). */
+  available: boolean;
+}
+
+/** The three engine transports, each with its service's URL and whether it answers: for `describe.each`. */
+export async function enginesForTests(): Promise<EngineUnderTest[]> {
+  const names = ['postgres', 'redis', 'nats'] as const;
+  return Promise.all(names.map(async (transport) => ({ transport, url: SERVICE_URLS[transport], available: await serviceForTests(transport) })));
+}
