@@ -204,6 +204,7 @@ async function runOne(t: TransportUnderTest, index: number, o: EquivalenceOption
       const t0 = performance.now();
       const puts = [...byWriter].map(([w, bytes]) => async () => {
         for (const outcome of await writers.get(w)!.put(bytes)) if (outcome.duplicate) putDuplicates++;
+        await breathe(); // a synchronous transport (fs) would otherwise hold the event loop for the whole run
       });
       if (o.concurrentWriters ?? true) await Promise.all(puts.map((p) => p()));
       else for (const p of puts) await p();
@@ -213,6 +214,7 @@ async function runOne(t: TransportUnderTest, index: number, o: EquivalenceOption
       putMs += t1 - t0;
       merges += records.length;
       o.onProgress?.(t.name, r);
+      await breathe();
     }
     for (const w of writers.values()) await w.close();
     return { name: t.name, seconds: (performance.now() - started) / 1000, putSeconds: putMs / 1000, mergeSeconds: mergeMs / 1000, merges, putDuplicates, absorbsRedeliveries: t.absorbsRedeliveries ?? false, digest: await digestStore(openStoreContext(opened.storeDir)) };
