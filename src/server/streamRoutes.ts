@@ -1,19 +1,37 @@
 import { isUtf8 } from 'node:buffer';
-import fs from 'node:fs';
 import { listStreams } from '../stream/listStreams.js';
 import { parseJsonArgument, parseNdjsonInput } from '../stream/parseNdjsonInput.js';
-import { scanStream } from '../stream/scanStream.js';
+import { readStream, streamExists } from '../stream/readStream.js';
+import { compileRecordFilter } from '../stream/recordFilter.js';
 import { StreamError } from '../stream/StreamError.js';
-import { streamPaths } from '../stream/streamPaths.js';
-import type { StreamRecordInput } from '../stream/StreamRecord.js';
+import { streamPaths, type StreamPaths } from '../stream/streamPaths.js';
+import type { StreamRecord, StreamRecordInput } from '../stream/StreamRecord.js';
 import { ApiError } from './ApiError.js';
 import { limitParam, many, one, streamNameParam, textParam, wholeNumber } from './queryParams.js';
 import type { Route } from './Route.js';
 
-/** A stream error whose message names the stream as the store does, never the server's paths. */
-function relabel(err: unknown, file: string, relative: string): unknown {
-  if (err instanceof StreamError) return new StreamError(err.code, err.message.split(file).join(relative));
-  return err;
+/** A stream error whose message names files as the store does, never by the server's paths. */
+function relabel(err: unknown, storeDir: string, paths: StreamPaths): unknown {
+  if (!(err instanceof StreamError)) return err;
+  const message = err.message
+    .split(paths.file).join(paths.relativeFile)
+    .replace(/\/proc\/self\/fd\/\d+/g, paths.relativeFile) // the live file read through its descriptor
+    .split(storeDir.endsWith('/') ? storeDir : `${storeDir}/`).join('');
+  return new StreamError(err.code, message);
+}
+
+/** One page of a stream from `from`: records as the stream's schema reads them, and where to read on. */
+async function readPage(storeDir: string, name: string, from: number, limit: number, types: readonly string[]): Promise<{ records: Array<{ cursor: number; next: number; record: StreamRecord }>; next: number }> {
+  const keep = compileRecordFilter({ types });
+  const records: Array<{ cursor: number; next: number; record: StreamRecord }> = [];
+  let next = from;
+  for await (const e of readStream(storeDir, name, { from })) {
+    next = e.next; // a record the filter skips is read past too
+    if (keep && !keep(e.record)) continue;
+    records.push({ cursor: e.cursor, next: e.next, record: e.record });
+    if (records.length === limit) break;
+  }
+  return { records, next };
 }
 
 /** The body of an append: one JSON object (application/json) or NDJSON, one object per line. */
@@ -39,43 +57,28 @@ export const streamRoutes: Route[] = [
   {
     method: 'GET',
     url: '/api/streams/:name/records',
-    summary: 'Records of a stream from a byte cursor, at most `limit`, each with its cursor and the cursor after it',
+    summary: 'Records of a stream from a stream cursor (valid across compactions: read through `streams/archive/NAME/` then the live file), at most `limit`, each with its cursor and the cursor after it, upcast to the stream\'s schema',
     access: 'read',
     query: [
-      { name: 'cursor', description: 'byte offset to start at (0, or a `cursor`/`next` value a read gave; default 0)', integer: true },
+      { name: 'cursor', description: 'stream cursor to start at (0, or a `cursor`/`next` value a read, an append or an event id gave; default 0)', integer: true },
       { name: 'limit', description: 'records to return, 1–1000 (default 100)', integer: true },
       { name: 'type', description: 'only records whose "type" is this (repeat for any of several)', repeat: true },
     ],
     responses: { 200: '{records: [{cursor, next, record}], cursor, next}: read on from `next`', 404: 'no such stream', 409: 'cursor not at the start of a record, or past the end' },
     async handle(req, _reply, server) {
+      const dir = server.options.dir;
       const name = streamNameParam(req.params.name);
-      const paths = streamPaths(server.options.dir, name);
-      if (!fs.existsSync(paths.file)) throw new ApiError(404, 'not-found', `no stream ${JSON.stringify(name)} in this store (GET /api/streams lists them)`);
+      const paths = streamPaths(dir, name);
+      if (!streamExists(dir, name)) throw new ApiError(404, 'not-found', `no stream ${JSON.stringify(name)} in this store (GET /api/streams lists them)`);
       const from = wholeNumber(one(req.query, 'cursor') ?? '0', 'cursor', 'bad-cursor');
       const limit = limitParam(req.query);
       for (const t of many(req.query, 'type')) textParam({ type: t }, 'type');
-      const types = many(req.query, 'type');
-      const records: Array<{ cursor: number; next: number; record: unknown }> = [];
-      const it = scanStream(paths.file, { from, filter: types.length ? { types } : undefined });
-      let next = from;
       try {
-        for (;;) {
-          const step = await it.next();
-          if (step.done) {
-            next = step.value.end;
-            break;
-          }
-          records.push({ cursor: step.value.cursor, next: step.value.next, record: step.value.record });
-          next = step.value.next;
-          if (records.length === limit) {
-            await it.return(undefined as never);
-            break;
-          }
-        }
+        const page = await readPage(dir, name, from, limit, many(req.query, 'type'));
+        return { records: page.records, cursor: from, next: page.next };
       } catch (err) {
-        throw relabel(err, paths.file, paths.relativeFile);
+        throw relabel(err, dir, paths);
       }
-      return { records, cursor: from, next };
     },
   },
   {
