@@ -164,7 +164,7 @@ describe('SSE: stream records', () => {
     expect(JSON.parse(c.got[1].data).i).toBe(7);
   });
 
-  it('tells the client when the file is replaced (compaction), then follows the new file', async () => {
+  it('tells the client when the file is replaced by hand (no compaction manifest), then follows the new file', async () => {
     const file = path.join(s.dir, 'streams', 'compacted.ndjson');
     fs.writeFileSync(file, '{"i":0}\n{"i":1}\n');
     const c = listen(`${s.url}/api/streams/compacted/events?cursor=0`, ['record', 'reset']);

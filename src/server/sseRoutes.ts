@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { openJournalIndex } from '../store/journalIndex.js';
 import { streamPaths } from '../stream/streamPaths.js';
@@ -6,8 +5,8 @@ import { ApiError } from './ApiError.js';
 import { one, streamNameParam, wholeNumber, type Query } from './queryParams.js';
 import type { Route, ServerContext } from './Route.js';
 import type { FileTail, TailStart } from './sse/FileTail.js';
-import { readFully } from './sse/FileTail.js';
 import { mergeRecordFrame, readyFrame, streamRecordFrame } from './sse/sseLines.js';
+import { streamHistory } from './sse/streamHistory.js';
 
 /** The credential class a request was admitted with (set by the auth hook): the key of the per-token cap. */
 export const credentialOf = new WeakMap<object, string>();
@@ -22,47 +21,19 @@ function startCursor(req: FastifyRequest<{ Querystring: Query }>): number | unde
   return q === undefined || q === 'end' ? undefined : wholeNumber(q, 'cursor', 'bad-cursor');
 }
 
-/** Offset just after the last newline of `file` (0 when it has none or does not exist). */
-function completeEnd(file: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return 0;
-  }
-  try {
-    const buf = Buffer.allocUnsafe(64 * 1024);
-    for (let end = fs.fstatSync(fd).size; end > 0; ) {
-      const from = Math.max(0, end - buf.length);
-      const got = readFully(fd, buf, end - from, from);
-      const nl = buf.lastIndexOf(10, got - 1);
-      if (nl >= 0) return from + nl + 1;
-      end = from;
-    }
-    return 0;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** True when byte `cursor` of `file` starts a line (byte `cursor - 1` is a newline). */
-function atLineStart(file: string, cursor: number): boolean {
-  if (cursor === 0) return true;
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(1);
-    return readFully(fd, b, 1, cursor - 1) === 1 && b[0] === 10;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Hands the connection over to the SSE registry: the status line and headers now, then frames
  * written straight to the socket (the body runs until the connection closes: no chunk framing,
  * one write per batch whatever the number of events in it).
  */
 function open(req: FastifyRequest, reply: FastifyReply, server: ServerContext, tail: FileTail, start: TailStart, id: number): void {
+  const key = credentialOf.get(req) ?? 'anonymous';
+  try {
+    server.sse.admit(key); // again, in the turn that connects: others may have connected while the cursor was checked
+  } catch (err) {
+    server.sse.dropIfUnused(tail);
+    throw err;
+  }
   const headers: Record<string, string> = {
     ...(reply.getHeaders() as Record<string, string>),
     'content-type': 'text/event-stream; charset=utf-8',
@@ -73,21 +44,32 @@ function open(req: FastifyRequest, reply: FastifyReply, server: ServerContext, t
   };
   reply.hijack();
   const socket = req.raw.socket;
+  if (socket.destroyed) {
+    server.sse.dropIfUnused(tail); // the client left while its cursor was checked: nothing to serve
+    return;
+  }
   socket.setNoDelay(true);
   socket.setTimeout(0); // heartbeats and the slow-client rule govern a live connection
   let head = 'HTTP/1.1 200 OK\r\n';
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
   socket.write(head + '\r\n');
-  server.sse.connect(socket, tail, start, credentialOf.get(req) ?? 'anonymous', readyFrame(id, RETRY_MS));
+  server.sse.connect(socket, tail, start, key, readyFrame(id, RETRY_MS));
 }
 
-/** Runs `validate` on a fresh tail, closing the tail again when the connection is refused. */
-function withTail<T>(server: ServerContext, tail: FileTail, validate: () => T): T {
+/**
+ * Runs `validate` on a tail, holding it meanwhile (another client leaving must not close it under
+ * an awaited check), and closing it again when the connection is refused.
+ */
+async function withTail<T>(server: ServerContext, tail: FileTail, validate: () => T | Promise<T>): Promise<T> {
+  tail.refs++;
+  let ok = false;
   try {
-    return validate();
-  } catch (err) {
-    server.sse.dropIfUnused(tail);
-    throw err;
+    const start = await validate();
+    ok = true;
+    return start;
+  } finally {
+    tail.refs--;
+    if (!ok) server.sse.dropIfUnused(tail);
   }
 }
 
@@ -103,7 +85,7 @@ export const sseRoutes: Route[] = [
     sse: true,
     query: [{ ...CURSOR_DOC, description: CURSOR_DOC.description + ' (here: a record index, 0 = from the first merge)' }],
     responses: { 200: 'text/event-stream: `ready` (id = start cursor), then `merge` events; `: heartbeat` comments', 409: 'cursor past the last record', 429: 'too many live connections' },
-    handle(req, reply, server) {
+    async handle(req, reply, server) {
       const ctx = server.store();
       const cursor = startCursor(req);
       server.sse.admit(credentialOf.get(req) ?? 'anonymous');
@@ -117,7 +99,7 @@ export const sseRoutes: Route[] = [
           idx.close();
         }
       });
-      const start = withTail(server, tail, (): TailStart => {
+      const start = await withTail(server, tail, (): TailStart => {
         tail.refresh();
         if (cursor === undefined || cursor === tail.lines) return { pos: tail.pos, lines: tail.lines };
         if (cursor > tail.lines) throw new ApiError(409, 'bad-cursor', `cursor ${cursor} is past the last merge record (${tail.lines} so far)`);
@@ -134,22 +116,24 @@ export const sseRoutes: Route[] = [
   {
     method: 'GET',
     url: '/api/streams/:name/events',
-    summary: 'SSE: records of a stream as they are appended (`event: record`); the event id is the byte cursor after the record, so a reconnect with Last-Event-ID resumes exactly. A stream that does not exist yet is waited for',
+    summary: 'SSE: records of a stream as they are appended (`event: record`); the event id is the stream cursor after the record (valid across compactions), so a reconnect with Last-Event-ID resumes exactly. A stream that does not exist yet is waited for',
     access: 'read',
     sse: true,
-    query: [{ ...CURSOR_DOC, description: CURSOR_DOC.description + ' (here: a byte offset, 0 = from the first record)' }],
-    responses: { 200: 'text/event-stream: `ready` (id = start cursor), then `record` events, `reset` if the file was replaced; `: heartbeat` comments', 409: 'cursor not at the start of a record, or past the end', 429: 'too many live connections' },
-    handle(req, reply, server) {
+    query: [{ ...CURSOR_DOC, description: CURSOR_DOC.description + ' (here: a stream cursor, 0 = from the first record)' }],
+    responses: { 200: 'text/event-stream: `ready` (id = start cursor), then `record` events (a compaction goes unnoticed), `reset` if the file was replaced by hand or cut shorter; `: heartbeat` comments', 409: 'cursor not at the start of a record, or past the end', 429: 'too many live connections' },
+    async handle(req, reply, server) {
       const name = streamNameParam(req.params.name);
-      const file = streamPaths(server.options.dir, name).file;
+      const paths = streamPaths(server.options.dir, name);
       const cursor = startCursor(req);
       server.sse.admit(credentialOf.get(req) ?? 'anonymous');
-      const tail = server.sse.tail(file, streamRecordFrame, () => ({ pos: completeEnd(file), lines: 0 }));
-      const start = withTail(server, tail, (): TailStart => {
+      const tail = server.sse.tail(paths.file, streamRecordFrame, () => 'end', () => streamHistory(server.options.dir, name));
+      const start = await withTail(server, tail, async (): Promise<TailStart> => {
         tail.refresh();
         if (cursor === undefined || cursor === tail.pos) return { pos: tail.pos, lines: 0 };
-        if (cursor > tail.pos) throw new ApiError(409, 'bad-cursor', `cursor ${cursor} is past the end of stream ${JSON.stringify(name)} (${tail.pos} bytes): was it replaced? Reconnect without a cursor`);
-        if (!atLineStart(file, cursor)) throw new ApiError(409, 'bad-cursor', `cursor ${cursor} is not at the start of a record of stream ${JSON.stringify(name)}: use an event id or a cursor a read gave`);
+        if (cursor > tail.pos) throw new ApiError(409, 'bad-cursor', `cursor ${cursor} is past the end of stream ${paths.relativeFile} (cursor ${tail.pos}): was it replaced? Reconnect without a cursor`);
+        // Below the live file's base, the record starts are in the compacted segments.
+        const starts = cursor >= tail.base ? tail.startsLine(cursor) : await tail.history!.startsRecord(cursor);
+        if (!starts) throw new ApiError(409, 'bad-cursor', `cursor ${cursor} is not at the start of a record of stream ${paths.relativeFile}: use an event id or a cursor a read gave`);
         return { pos: cursor, lines: 0 };
       });
       open(req, reply, server, tail, start, start.pos);

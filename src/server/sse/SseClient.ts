@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { FileTail, TailBatch, TailListener, TailStart } from './FileTail.js';
 import { frameLines, resetFrame } from './sseLines.js';
+import type { SegmentBytes } from './streamHistory.js';
 
 export interface SseClientOptions {
   /** Unread bytes allowed in the response before the client is paced from disk. */
@@ -28,14 +29,15 @@ const CATCH_UP_CHUNK = 64 * 1024;
 
 /**
  * One SSE connection on a {@link FileTail}. It starts at a cursor and replays from disk (its own
- * reads, in 64 KiB steps, waiting for the socket to drain) until it reaches the tail's position;
+ * reads, in 64 KiB steps, waiting for the socket to drain; cursors before the live file's base
+ * from the stream's compacted segments) until it reaches the tail's position;
  * then, in the same turn of the event loop, it joins the live set and gets the tail's batches —
  * so no record is missed or sent twice. A live client that leaves more than `bufferBytes` unread
  * leaves the live set and is paced from disk again; one that reads nothing for `slowClientMs`
  * is dropped (it resumes by cursor). Memory per client is thus bounded whatever it does.
  */
 export class SseClient implements TailListener {
-  /** Byte offset of the next line to send, in generation `gen`. */
+  /** Cursor of the next line to send, in generation `gen`. */
   cursor: number;
   /** Lines before `cursor`. */
   index: number;
@@ -46,6 +48,10 @@ export class SseClient implements TailListener {
   maxBuffered = 0;
   private fh: fs.promises.FileHandle | undefined;
   private fhIno = -1;
+  /** Cursor of byte 0 of the file open as `fh`. */
+  private fhBase = 0;
+  /** The compacted segment being replayed. */
+  private segment: SegmentBytes | undefined;
 
   constructor(
     private readonly res: SseSink,
@@ -98,11 +104,11 @@ export class SseClient implements TailListener {
     if (batch.frames.length > 0) this.write(batch.frames);
   }
 
-  onReset(gen: number, why: 'replaced' | 'truncated'): void {
+  onReset(gen: number, why: 'replaced' | 'truncated', cursor: number): void {
     this.gen = gen;
-    this.cursor = 0;
+    this.cursor = cursor;
     this.index = 0;
-    this.write(resetFrame(why));
+    this.write(resetFrame(why, cursor));
   }
 
   /** Ends the connection (the client resumes by cursor). */
@@ -135,6 +141,11 @@ export class SseClient implements TailListener {
           return;
         }
         const current = this.gen === this.tail.gen;
+        if (current && this.cursor < this.tail.base) {
+          await this.replaySegment(); // compacted: the bytes are in a segment now
+          continue;
+        }
+        this.segment = undefined;
         if (!(await this.openFile(current))) {
           if (current) {
             this.tail.refresh(); // the path names a file the tail has not seen yet
@@ -142,14 +153,16 @@ export class SseClient implements TailListener {
           } else this.resetTo();
           continue;
         }
+        if (this.cursor < this.fhBase) continue; // a compaction moved the tail on meanwhile: these bytes are in a segment
         const want = current ? Math.min(this.tail.pos - this.cursor, buf.length) : buf.length;
-        const { bytesRead } = await this.fh!.read(buf, 0, want, this.cursor);
+        const { bytesRead } = await this.fh!.read(buf, 0, want, this.cursor - this.fhBase);
         if (this.closed) return;
         if (current && this.gen !== this.tail.gen) continue; // the tail moved to a new file meanwhile: read the old one on
         const framed = frameLines(buf, bytesRead, this.cursor, this.index, this.tail.format);
         if (framed.used === 0) {
           if (!current && bytesRead < want) this.resetTo(); // the old file is read to its end
           else if (bytesRead === buf.length) buf = Buffer.allocUnsafe(buf.length * 2); // a long line
+          else if (this.fhIno !== this.tail.ino) continue; // a compaction's old file, read to its end: the next turn opens the new one
           else this.resetTo(); // the file shrank under us
           continue;
         }
@@ -164,7 +177,37 @@ export class SseClient implements TailListener {
         this.fh = undefined;
         this.fhIno = -1;
       }
+      this.segment = undefined;
     }
+  }
+
+  /** Sends the next records of the compacted segment holding the cursor (an evicted one is skipped: its records are gone). */
+  private async replaySegment(): Promise<void> {
+    let seg = this.segment;
+    if (!seg || this.cursor < seg.first || this.cursor >= seg.end) {
+      seg = this.segment = await this.tail.history?.segmentAt(this.cursor);
+      if (this.closed || this.gen !== this.tail.gen) return;
+      if (!seg) throw new Error(`${this.tail.file}: no compacted segment holds cursor ${this.cursor}`);
+    }
+    if (seg.bytes === undefined) {
+      this.cursor = seg.end;
+      return;
+    }
+    const at = this.cursor - seg.first;
+    const stop = Math.min(seg.end - seg.first, seg.bytes.length);
+    let to = Math.min(stop, at + CATCH_UP_CHUNK);
+    if (to < stop) {
+      const nl = seg.bytes.lastIndexOf(10, to - 1);
+      to = nl >= at ? nl + 1 : seg.bytes.indexOf(10, to) + 1 || stop; // whole lines; a long one whole
+    }
+    const framed = frameLines(seg.bytes.subarray(at, to), to - at, this.cursor, this.index, this.tail.format);
+    if (framed.used === 0) {
+      this.cursor = seg.end; // no newline left in the segment: nothing more to send from it
+      return;
+    }
+    this.cursor += framed.used;
+    this.index += framed.lines;
+    if (framed.text.length > 0) this.write(framed.text);
   }
 
   /** Opens the file of this client's generation; false when it is not (or no longer) on the path. */
@@ -186,6 +229,7 @@ export class SseClient implements TailListener {
     }
     this.fh = fh;
     this.fhIno = ino;
+    this.fhBase = this.tail.base;
     return true;
   }
 
@@ -194,7 +238,7 @@ export class SseClient implements TailListener {
     void this.fh?.close().catch(() => undefined);
     this.fh = undefined;
     this.fhIno = -1;
-    this.onReset(this.tail.gen, 'replaced');
+    this.onReset(this.tail.gen, 'replaced', this.tail.genStart);
   }
 
   private drained(): Promise<boolean> {

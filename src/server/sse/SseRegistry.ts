@@ -2,6 +2,7 @@ import { ApiError } from '../ApiError.js';
 import { FileTail, type TailStart } from './FileTail.js';
 import { SseClient, type SseEnd, type SseSink } from './SseClient.js';
 import { HEARTBEAT, type LineFormat } from './sseLines.js';
+import type { StreamHistory } from './streamHistory.js';
 
 export interface SseLimits {
   maxTotal: number;
@@ -51,11 +52,14 @@ export class SseRegistry {
     }
   }
 
-  /** The shared tail of `file`, created with `start()` as its position when nobody follows it yet. */
-  tail(file: string, format: LineFormat, start: () => TailStart): FileTail {
+  /**
+   * The shared tail of `file`, created with `start()` as its position when nobody follows it yet
+   * (`'end'`: the end of the file as the tail opens it); `history()` makes its cursors stream cursors.
+   */
+  tail(file: string, format: LineFormat, start: () => TailStart | 'end', history?: () => StreamHistory): FileTail {
     let t = this.tails.get(file);
     if (!t) {
-      t = new FileTail(file, format, start(), this.limits.pollMs, this.onError);
+      t = new FileTail(file, format, start(), this.limits.pollMs, this.onError, history?.());
       this.tails.set(file, t);
     }
     return t;

@@ -66,8 +66,8 @@ export const mergeRecordFrame: LineFormat = (text, _next, index) => (text.length
 /** The first frame of a connection: the reconnection delay and where it starts. */
 export const readyFrame = (id: number, retryMs: number): string => `retry: ${retryMs}\nid: ${id}\nevent: ready\ndata: {"cursor":${id}}\n\n`;
 
-/** Sent when the followed file was replaced or cut shorter: ids restart at 0 in the new file. */
-export const resetFrame = (why: string): string => `id: 0\nevent: reset\ndata: {"reason":${JSON.stringify(why)},"cursor":0}\n\n`;
+/** Sent when the followed file was replaced by hand or cut shorter: ids restart at `cursor` (0 without a compaction manifest). */
+export const resetFrame = (why: string, cursor: number): string => `id: ${cursor}\nevent: reset\ndata: {"reason":${JSON.stringify(why)},"cursor":${cursor}}\n\n`;
 
 /** A comment that keeps proxies and the client's timers from closing an idle connection. */
 export const HEARTBEAT = Buffer.from(': heartbeat\n\n');
