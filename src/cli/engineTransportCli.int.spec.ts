@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,7 @@ describe.skipIf(!ok)('framelog with an engine transport (redis)', () => {
     }
     const noStore = cli(['put', '--transport', 'redis', join(root, 'a.json')]);
     expect(noStore.code).toBe(1);
-    expect(noStore.err).toBe('framelog: --transport redis needs --store NAME (the store\'s name in redis; or set FRAMELOG_STORE)\n');
+    expect(noStore.err).toBe('framelog: --transport redis needs --store NAME (the store\'s name in redis; or set FRAMELOG_STORE, or transport.store in framelog.json)\n');
     const badName = cli(['put', '--transport', 'redis', '--store', 'no/slashes', join(root, 'a.json')]);
     expect(badName.code).toBe(1);
     expect(badName.err).toMatch(/^framelog: --store no\/slashes: a store name is/);
@@ -52,5 +52,37 @@ describe.skipIf(!ok)('framelog with an engine transport (redis)', () => {
     expect(down.code).toBe(1);
     expect(down.err.trim().split('\n')).toHaveLength(1);
     expect(down.err).toMatch(/127\.0\.0\.1:1/);
+  }, 60_000);
+
+  it('transport init writes the transport into framelog.json: put and merge on that store need no transport flags; flags still win; a password in the file is refused', () => {
+    const store = `cfg_${process.pid}_${Date.now().toString(36)}`;
+    const dir = join(root, 'configured');
+    const init = cli(['transport', 'init', '--transport', 'redis', '--url', SERVICE_URLS.redis, '--store', store, '--dir', dir, '--writers', 'a']);
+    expect(init.code, init.err).toBe(0);
+    try {
+      expect(JSON.parse(readFileSync(join(dir, 'framelog.json'), 'utf8')).transport).toEqual({ kind: 'redis', url: SERVICE_URLS.redis, store });
+      writeFileSync(join(root, 'c.json'), JSON.stringify({ frame: 1, writer: 'a', utc: '2026-01-01T00:00:00Z', counters: { n: 5 } }));
+      const put = cli(['put', '--dir', dir, join(root, 'c.json'), '--json']);
+      expect(put.code, put.err).toBe(0);
+      expect(JSON.parse(put.out).transport).toBe('redis');
+      expect(readdirSync(join(dir, 'inbox'))).toEqual([]); // it went through redis, not into the folder
+      // A flag beats the file: --transport fs puts into the folder's inbox.
+      const local = cli(['put', '--dir', dir, '--transport', 'fs', join(root, 'c.json'), '--json']);
+      expect(local.code, local.err).toBe(0);
+      expect(readdirSync(join(dir, 'inbox'))).toHaveLength(1);
+      rmSync(join(dir, 'inbox', readdirSync(join(dir, 'inbox'))[0]));
+      const merge = cli(['merge', '--dir', dir, '--json']);
+      expect(merge.code, merge.err).toBe(0);
+      expect(JSON.parse(merge.out.trim()).applied).toHaveLength(1);
+      expect(openStoreContext(dir).plan.transport?.store).toBe(store);
+    } finally {
+      expect(cli(['transport', 'drop', '--dir', dir]).code).toBe(0);
+    }
+    mkdirSync(join(root, 'secret'));
+    // Written by hand, a password in framelog.json is refused, naming the field.
+    writeFileSync(join(root, 'secret', 'framelog.json'), JSON.stringify({ transport: { kind: 'redis', url: 'redis://u:pw@127.0.0.1:6379', store: 'x' } }));
+    const refused = cli(['merge', '--dir', join(root, 'secret')]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^framelog: .*framelog.json: transport.url: holds a password/);
   }, 60_000);
 });

@@ -1,16 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FramelogError } from '../errors.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import { inboxName } from '../delta/identity.js';
-import { DEFAULT_PLAN } from '../delta/plan.js';
-import { resolveStoreDir } from '../store/layout.js';
+import { DEFAULT_PLAN, urlHasPassword } from '../delta/plan.js';
+import { resolveStoreDir, storeLayout } from '../store/layout.js';
 import { initStore, openStoreContext } from '../store/storeContext.js';
 import { initGitStore } from '../transport/git/gitStore.js';
 import { openGitTransport } from '../transport/git/gitTransport.js';
 import { dropTransportStore } from '../transport/dropTransportStore.js';
-import { openTransport, resolveTransportConfig } from '../transport/openTransport.js';
-import type { Transport } from '../transport/transport.js';
+import { openTransport, planTransportSection, resolveTransportConfig } from '../transport/openTransport.js';
+import type { Transport, TransportConfig } from '../transport/transport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { registerGitDemo } from './gitDemo.js';
 import { printMergeSummary } from './humanOutput.js';
@@ -18,8 +18,20 @@ import { action, parseFrame, printNdjson, readStdin, splitLines } from './output
 
 interface TransportFlags { transport?: string; url?: string; store?: string; dir?: string; clone?: string; json?: boolean }
 
+/**
+ * The transport config of a command: flags, environment, then the `transport` section of the
+ * plan of the store at `--clone` / `--dir` (or $FRAMELOG_DIR, or .framelog) when there is one.
+ */
+function transportConfigOf(o: TransportFlags): TransportConfig {
+  const dir = resolveStoreDir(o.clone ?? o.dir);
+  const plan = existsSync(storeLayout(dir).plan) ? openStoreContext(dir).plan.transport : undefined;
+  return resolveTransportConfig(o, process.env, plan);
+}
+
+
 const TRANSPORT_HELP = `
-Transports (--transport, or $FRAMELOG_TRANSPORT; --url, or $FRAMELOG_URL; --store, or $FRAMELOG_STORE):
+Transports (--transport, or $FRAMELOG_TRANSPORT; --url, or $FRAMELOG_URL; --store, or $FRAMELOG_STORE;
+or the "transport" section of the store's framelog.json, which framelog transport init writes):
   fs        the store folder itself (the default; --url, when given, is the store folder)
   git       a git remote: a bare repository on disk or any URL your git reaches; --dir is this machine's clone
   postgres  postgres://user@host:5432/db (default postgres://postgres@127.0.0.1:5432/postgres), --store NAME
@@ -44,7 +56,7 @@ function addTransportOptions(c: Command | undefined, extra?: (c: Command) => voi
  * it (with `--url` as the store folder).
  */
 export async function putThroughTransport(files: string[], o: TransportFlags): Promise<boolean> {
-  const config = resolveTransportConfig(o);
+  const config = transportConfigOf(o);
   if (config.transport === 'fs') {
     if (config.url && o.dir === undefined) o.dir = config.url;
     return false;
@@ -101,7 +113,7 @@ export async function putThroughTransport(files: string[], o: TransportFlags): P
  * `--url` when missing). One-shot, or `--watch`. Returns false for fs (the core command runs).
  */
 export async function mergeThroughTransport(o: TransportFlags & { through?: string; watch?: boolean; frameTimeout?: string; leaseTtl?: string; keepPublished?: string }): Promise<boolean> {
-  const config = resolveTransportConfig(o);
+  const config = transportConfigOf(o);
   if (o.keepPublished !== undefined && (config.transport === 'fs' || config.transport === 'git')) {
     throw new FramelogError(`--keep-published: ${config.transport} publishes no merges (only postgres, redis and nats do)`, 'bad-argument');
   }
@@ -178,7 +190,10 @@ export function registerTransportCommands(program: Command): void {
       const plan = {
         ...(o.writers ? { writers: o.writers.split(',').filter(Boolean) } : {}),
         ...(o.frameTimeout ? { frameTimeoutMs: parseFrame(o.frameTimeout, '--frame-timeout') } : {}),
+        // Later commands on this store (and, for git, every clone) find the transport here.
+        transport: planTransportSection(config),
       };
+      if (config.url && urlHasPassword(config.url)) process.stderr.write('framelog: the password of --url is not written to framelog.json (a shared file): give it again through FRAMELOG_URL or the engine\'s own configuration\n');
       if (config.transport !== 'git') {
         initStore(dir, plan);
         const transport = await openTransport(config, dir, { role: 'merger' }); // creates the store's tables, streams or keys
@@ -198,8 +213,9 @@ export function registerTransportCommands(program: Command): void {
     .option('--url <url>', 'the server')
     .option('--store <name>', 'the store\'s name in the engine')
     .addHelpText('after', '\nExamples:\n  framelog transport drop --transport redis --url redis://127.0.0.1:6379 --store fleet')
-    .action(action(async (o: { transport?: string; url?: string; store?: string }) => {
-      const config = resolveTransportConfig(o);
+    .option('--dir <dir>', 'a store whose framelog.json names the transport (default: $FRAMELOG_DIR or .framelog, when there)')
+    .action(action(async (o: { transport?: string; url?: string; store?: string; dir?: string }) => {
+      const config = transportConfigOf(o);
       if (config.transport === 'fs' || config.transport === 'git') throw new FramelogError(`transport drop: ${config.transport} keeps nothing outside the store folder and its remote`, 'bad-argument');
       await dropTransportStore(config);
       process.stdout.write(`dropped store ${config.store} from ${config.transport} at ${config.url}\n`);
@@ -213,8 +229,9 @@ export function registerTransportCommands(program: Command): void {
     .requiredOption('--keep <n>', 'how many of the newest published merges to keep (at least 1)')
     .option('--json', 'print what was done as JSON')
     .addHelpText('after', '\nExamples:\n  framelog transport trim --transport redis --url redis://127.0.0.1:6379 --store fleet --keep 1000')
-    .action(action(async (o: { transport?: string; url?: string; store?: string; keep: string; json?: boolean }) => {
-      const config = resolveTransportConfig(o);
+    .option('--dir <dir>', 'a store whose framelog.json names the transport (default: $FRAMELOG_DIR or .framelog, when there)')
+    .action(action(async (o: { transport?: string; url?: string; store?: string; dir?: string; keep: string; json?: boolean }) => {
+      const config = transportConfigOf(o);
       if (config.transport === 'fs' || config.transport === 'git') throw new FramelogError(`transport trim: ${config.transport} publishes no merges (its history is the store itself)`, 'bad-argument');
       const keep = parseKeep(o.keep, '--keep');
       const transport = await openTransport(config, '', { role: 'writer' });

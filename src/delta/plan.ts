@@ -21,8 +21,14 @@ export interface Plan {
   maxSkewMs: number;
   /** Largest delta accepted, in bytes as received. */
   maxDeltaBytes: number;
-  /** How writers and the merger reach each other (default: this folder's inbox). */
-  transport?: { kind: string; url?: string };
+  /**
+   * How writers and the merger reach each other (default: this folder's inbox): the transport's
+   * name (`fs`, `git`, `postgres`, `redis`, `nats`), its URL (never with a password: this file is
+   * shared, and the git transport commits it) and, for the engines, the store's name there.
+   * Flags and `FRAMELOG_TRANSPORT` / `FRAMELOG_URL` / `FRAMELOG_STORE` take precedence. It says how
+   * deltas travel, not what they mean: it stays out of the plan's hash.
+   */
+  transport?: { kind: string; url?: string; store?: string };
   /** Per-stream settings (schema, version, hash chain…), read by the stream and view modules. */
   streams?: Record<string, JsonObject>;
 }
@@ -64,6 +70,15 @@ const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 
  * Validates a parsed `framelog.json` and fills in defaults. Throws a {@link FramelogError} naming
  * the file, the field and the rule.
  */
+/** True when `url` carries a password (`scheme://user:password@host…`). */
+export function urlHasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false; // a path or an scp-style git remote (user@host:repo) carries none
+  }
+}
+
 export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Plan {
   const fail = (field: string, rule: string): never => {
     throw new FramelogError(`${file}: ${field}: ${rule}`, 'bad-plan');
@@ -103,10 +118,12 @@ export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Pla
   }
   if (r.transport !== undefined) {
     const t = r.transport as Record<string, unknown>;
-    if (!isObj(t) || typeof t.kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(t.kind)) fail('transport', 'must be {"kind": "fs"|"git"|…, "url"?: "…"}');
+    if (!isObj(t) || typeof t.kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(t.kind)) fail('transport', 'must be {"kind": "fs"|"git"|"postgres"|"redis"|"nats", "url"?: "…", "store"?: "…"}');
     if (t.url !== undefined && typeof t.url !== 'string') fail('transport.url', 'must be a string');
-    if (Object.keys(t).some((k) => k !== 'kind' && k !== 'url')) fail('transport', 'takes only kind and url');
-    plan.transport = { kind: t.kind as string, ...(t.url !== undefined ? { url: t.url as string } : {}) };
+    if (typeof t.url === 'string' && urlHasPassword(t.url)) fail('transport.url', 'holds a password: this file is shared (the git transport commits it); give the password through FRAMELOG_URL or the engine\'s own configuration (~/.pgpass, …)');
+    if (t.store !== undefined && (typeof t.store !== 'string' || !/^[A-Za-z0-9_-]{1,48}$/.test(t.store))) fail('transport.store', 'must be 1 to 48 letters, digits, _ or -');
+    if (Object.keys(t).some((k) => k !== 'kind' && k !== 'url' && k !== 'store')) fail('transport', 'takes only kind, url and store');
+    plan.transport = { kind: t.kind as string, ...(t.url !== undefined ? { url: t.url as string } : {}), ...(t.store !== undefined ? { store: t.store as string } : {}) };
   }
   if (r.streams !== undefined) {
     if (!isObj(r.streams)) fail('streams', 'must be an object: stream name → settings');

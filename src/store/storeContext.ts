@@ -15,8 +15,14 @@ export interface StoreContext {
   planSha256: string;
 }
 
-/** SHA-256 of a plan's canonical JSON. */
-export const planSha256 = (plan: Plan): string => sha256Hex(canonicalJson(plan as unknown as JsonValue));
+/**
+ * SHA-256 of a plan's canonical JSON, without `transport` (how deltas travel changes nothing of
+ * what a merge does, so hosts reaching the same engine by different URLs hold the same plan).
+ */
+export const planSha256 = (plan: Plan): string => {
+  const { transport: _travel, ...meaning } = plan;
+  return sha256Hex(canonicalJson(meaning as unknown as JsonValue));
+};
 
 const FOLDERS = ['inbox', 'archive', 'quarantine', 'journal', 'snapshots', 'views', 'streams'] as const;
 

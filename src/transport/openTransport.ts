@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { urlHasPassword, type Plan } from '../delta/plan.js';
 import { FramelogError } from '../errors.js';
 import { createFsTransport } from './fs/fsTransport.js';
 import { openGitTransport } from './git/gitTransport.js';
@@ -14,25 +15,44 @@ export const DEFAULT_ENGINE_URLS: Partial<Record<TransportName, string>> = {
 };
 
 /**
- * The transport config from flags, then the environment (`FRAMELOG_TRANSPORT`, `FRAMELOG_URL`,
- * `FRAMELOG_STORE`), then the default (fs). Names the fix on an unknown transport, a missing URL
- * or store name.
+ * The transport config, each setting from the first that gives it: flags, the environment
+ * (`FRAMELOG_TRANSPORT`, `FRAMELOG_URL`, `FRAMELOG_STORE`), the plan's `transport` section
+ * (`framelog.json`), then the default (fs; an engine's URL defaults to this machine's service). The
+ * URL and store of the plan apply only when it names the same transport. Names the fix on an
+ * unknown transport, a missing URL or store name.
  */
-export function resolveTransportConfig(flags: { transport?: string; url?: string; store?: string } = {}, env: NodeJS.ProcessEnv = process.env): TransportConfig {
-  const name = flags.transport || env.FRAMELOG_TRANSPORT || 'fs';
+export function resolveTransportConfig(flags: { transport?: string; url?: string; store?: string } = {}, env: NodeJS.ProcessEnv = process.env, plan?: Plan['transport']): TransportConfig {
+  const name = flags.transport || env.FRAMELOG_TRANSPORT || plan?.kind || 'fs';
+  const where = flags.transport ? '--transport' : env.FRAMELOG_TRANSPORT ? 'FRAMELOG_TRANSPORT' : 'framelog.json: transport.kind';
   if (!(TRANSPORT_NAMES as readonly string[]).includes(name)) {
-    throw new FramelogError(`--transport ${name}: unknown transport (want one of: ${TRANSPORT_NAMES.join(', ')})`, 'bad-argument');
+    throw new FramelogError(`${where} ${name}: unknown transport (want one of: ${TRANSPORT_NAMES.join(', ')})`, 'bad-argument');
   }
   const t = name as TransportName;
-  const url = flags.url || env.FRAMELOG_URL || DEFAULT_ENGINE_URLS[t];
-  if (t === 'git' && !url) throw new FramelogError('--transport git needs --url (a bare repository, or any remote git reaches; or set FRAMELOG_URL)', 'bad-argument');
+  const fromPlan = plan?.kind === t ? plan : undefined;
+  const url = flags.url || env.FRAMELOG_URL || fromPlan?.url || DEFAULT_ENGINE_URLS[t];
+  if (t === 'git' && !url) throw new FramelogError('--transport git needs --url (a bare repository, or any remote git reaches; or set FRAMELOG_URL, or transport.url in framelog.json)', 'bad-argument');
   if (!ENGINE_TRANSPORTS.includes(t)) return { transport: t, url: url || undefined };
-  const store = flags.store || env.FRAMELOG_STORE;
-  if (!store) throw new FramelogError(`--transport ${t} needs --store NAME (the store's name in ${t}; or set FRAMELOG_STORE)`, 'bad-argument');
+  const store = flags.store || env.FRAMELOG_STORE || fromPlan?.store;
+  if (!store) throw new FramelogError(`--transport ${t} needs --store NAME (the store's name in ${t}; or set FRAMELOG_STORE, or transport.store in framelog.json)`, 'bad-argument');
   if (!STORE_NAME.test(store)) throw new FramelogError(`--store ${store}: a store name is 1 to 48 letters, digits, _ or -`, 'bad-argument');
   return { transport: t, url, store };
 }
 
+/**
+ * The `transport` section `transport init` writes into framelog.json: what the config says, with a
+ * local git remote made absolute and a password left out (this file is shared, and git commits it).
+ */
+export function planTransportSection(config: TransportConfig): NonNullable<Plan['transport']> {
+  let url = config.url;
+  if (url && urlHasPassword(url)) {
+    const u = new URL(url);
+    u.password = '';
+    url = u.toString();
+  } else if (url && config.transport === 'git' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[^/]+@[^/]+:/.test(url)) {
+    url = resolve(url);
+  }
+  return { kind: config.transport, ...(url ? { url } : {}), ...(config.store ? { store: config.store } : {}) };
+}
 /**
  * Opens a transport on the local store folder `dir`: for fs, the store itself (`url`, when given,
  * is the store folder); for git, `dir` is this process's clone of `url` (cloned when missing); for
