@@ -30,6 +30,10 @@ const STREAM_STATUS: Record<string, [number, string]> = {
   BAD_CURSOR: [409, 'bad-cursor'],
   BAD_FILTER: [400, 'bad-filter'],
   NOT_FOUND: [404, 'not-found'],
+  // A record the stream's schema (framelog.json streams.NAME) refuses: the client's to fix.
+  SCHEMA: [400, 'schema'],
+  // A stored record newer than this server's plan knows: the server's plan must be upgraded first.
+  SCHEMA_VERSION: [409, 'schema-version'],
 };
 
 /** Fastify's own errors a client can cause, by their code. */
