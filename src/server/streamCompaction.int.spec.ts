@@ -79,6 +79,7 @@ describe('GET /api/streams/:name/records across compactions', () => {
     expect(inside.text).not.toContain(s.dir);
     const past = await get('/api/streams/audit/records?cursor=99999999');
     expect(past.status).toBe(409);
+    expect(past.json.message).toMatch(/^cursor 99999999 is past the end of stream "audit" \(it ends at cursor \d+\)/);
     expect(past.text).not.toContain(s.dir);
     expect(past.text).not.toContain('/proc/');
   });

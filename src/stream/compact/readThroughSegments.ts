@@ -42,6 +42,9 @@ export async function* readThroughSegments(storeDir: string, name: string, from:
       }
     } catch (err) {
       if (err instanceof StreamError && err.code === 'BAD_CURSOR') {
+        if (/is past the end of/.test(err.message)) {
+          throw new StreamError('BAD_CURSOR', `cursor ${from} is past the end of stream "${name}" (it ends at cursor ${base + fs.fstatSync(fd).size}): use a cursor a read or an append gave`);
+        }
         throw new StreamError('BAD_CURSOR', `cursor ${from} does not start a record of stream "${name}" (${paths.relativeFile} starts at cursor ${base}): use a cursor a read or an append gave`);
       }
       throw err;
