@@ -199,12 +199,12 @@ export function registerTransportCommands(program: Command): void {
         const transport = await openTransport(config, dir, { role: 'merger' }); // creates the store's tables, streams or keys
         await transport.close();
         if (o.json) process.stdout.write(JSON.stringify({ transport: config.transport, url: config.url, store: config.store, dir }) + '\n');
-        else process.stdout.write(`initialised framelog store ${config.store} in ${config.transport} at ${config.url}, merger store at ${dir}\n  writers: framelog put --transport ${config.transport} --url ${config.url} --store ${config.store} FILE\n  merger:  framelog merge --transport ${config.transport} --url ${config.url} --store ${config.store} --dir ${dir} [--watch]\n`);
+        else process.stdout.write(`initialised framelog store ${config.store} in ${config.transport} at ${config.url}, merger store at ${dir}\n  writers: framelog put --transport ${config.transport} --url ${config.url} --store ${config.store} FILE\n  merger:  framelog merge --dir ${dir} [--watch]   (its framelog.json names the transport)\n`);
         return;
       }
       await initGitStore({ url: config.url!, dir, plan });
       if (o.json) process.stdout.write(JSON.stringify({ transport: 'git', url: config.url, dir }) + '\n');
-      else process.stdout.write(`initialised framelog store at ${dir}, pushed to ${config.url}\n  writers: framelog put --transport git --url ${config.url} --clone DIR FILE\n  merger:  framelog merge --transport git --url ${config.url} --dir ${dir} [--watch]\n`);
+      else process.stdout.write(`initialised framelog store at ${dir}, pushed to ${config.url}\n  writers: framelog put --transport git --url ${config.url} --clone DIR FILE   (then --clone DIR alone: the clone's framelog.json names the remote)\n  merger:  framelog merge --dir ${dir} [--watch]\n`);
     }));
 
   t.command('drop')
