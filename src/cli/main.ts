@@ -9,6 +9,7 @@ import { registerViewCommands } from './viewCommands.js';
 import { registerCompactCommands } from './compactCommands.js';
 import { registerTransportCommands } from './transportCommands.js';
 import { registerServerCommands } from './serverCommands.js';
+import { registerCopyCommand } from './copyCommand.js';
 
 const program = new Command()
   .name('framelog')
@@ -38,6 +39,7 @@ registerViewCommands(program);
 registerCompactCommands(program);
 registerDemoCommand(program);
 registerTransportCommands(program);
+registerCopyCommand(program);
 registerEngineCommands(program);
 registerServerCommands(program);
 await program.parseAsync(process.argv);

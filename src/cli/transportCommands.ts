@@ -169,7 +169,7 @@ export function registerTransportCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  framelog put --transport git --url /srv/fleet.git --clone ~/fleet-w3 delta.json\n  FRAMELOG_TRANSPORT=git FRAMELOG_URL=git@host:fleet.git framelog put --clone w3 -  < deltas.ndjson'));
   addTransportOptions(find('merge'), (c) => c
     .option('--lease-ttl <ms>', 'postgres, redis, nats: how long the merger lease outlives a merger that stopped (default 10000)')
-    .option('--keep-published <n>', 'postgres, redis, nats: keep only the last n published merges in the engine, trimming older ones as it merges (default: all; a host further behind is seeded by copying a store folder)')
+    .option('--keep-published <n>', 'postgres, redis, nats: keep only the last n published merges in the engine, trimming older ones as it merges (default: all; a host further behind is seeded with framelog copy)')
     .addHelpText('after', '\nExamples:\n  framelog merge --transport git --url /srv/fleet.git --dir merger\n  framelog merge --transport git --url /srv/fleet.git --dir merger --watch\n  framelog merge --transport redis --store fleet --dir merger --watch     # on two hosts: one merges, one waits'));
 
   const t = program.command('transport').description('set up a store that deltas reach through a transport');
@@ -222,7 +222,7 @@ export function registerTransportCommands(program: Command): void {
     }));
 
   t.command('trim')
-    .description('delete old published merges from postgres, redis or nats, keeping the last --keep (the merger hosts\' stores keep the whole history; a host further behind than what is kept is seeded by copying a store folder)')
+    .description('delete old published merges from postgres, redis or nats, keeping the last --keep (the merger hosts\' stores keep the whole history; a host further behind than what is kept is seeded with framelog copy)')
     .option('--transport <name>', 'postgres, redis or nats')
     .option('--url <url>', 'the server')
     .option('--store <name>', 'the store\'s name in the engine')

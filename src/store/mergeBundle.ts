@@ -105,12 +105,17 @@ export function createBundleTap(ctx: StoreContext): { take(record: MergeRecord):
   };
 }
 
-/** Bundles of the merges at index ≥ `fromIndex` of a store, from its journals (one pass over each). */
-export function exportMergeBundles(ctx: StoreContext, fromIndex: number): MergeBundle[] {
+/**
+ * Bundles of the merges at index ≥ `fromIndex` (and ≤ `toIndex`, when given) of a store, from its
+ * journals (one pass over each). Safe while the store's merger runs: only the merges whose records
+ * were committed when the call read the merge journal are read, and a committed merge's files and
+ * lines no longer change.
+ */
+export function exportMergeBundles(ctx: StoreContext, fromIndex: number, toIndex = Infinity): MergeBundle[] {
   const l = ctx.layout;
   const records = readJournal<MergeRecord>(l.merges, 'journal/merges.ndjson');
-  if (fromIndex > records.length) return [];
-  const wanted = records.slice(Math.max(1, fromIndex) - 1);
+  if (fromIndex > records.length || toIndex < fromIndex) return [];
+  const wanted = records.slice(Math.max(1, fromIndex) - 1, Math.min(records.length, toIndex));
   const frames = new Set(wanted.map((r) => r.value.frame));
   const group = (path: string, label: string, key: 'merge' | 'from'): Map<number, string> => {
     const m = new Map<number, string>();

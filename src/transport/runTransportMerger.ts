@@ -42,7 +42,7 @@ export interface TransportMergerOptions {
   /**
    * Failover: keep only the last this many published merges in the transport, trimming older ones
    * (`Transport.trimMerges`) as merges are published: at least this many are kept, at most an
-   * eighth more. A host whose store falls further behind is seeded by copying a store folder.
+   * eighth more. A host whose store falls further behind is seeded with `copyStore` (`framelog copy`).
    * Default: keep every one.
    */
   keepPublished?: number;

@@ -133,7 +133,7 @@ function prevOf(m: PublishedMerge): string | undefined {
 function trimmedPast(held: number, oldestKept: number): FramelogError {
   return new FramelogError(
     `this store holds ${held} merges, but the transport keeps published merges only from merge ${oldestKept} on (older ones were trimmed): it cannot catch up from the transport; ` +
-      `seed it with a copy of an up-to-date merger host's store folder (copied while no merge runs there), then start this merger again`,
+      `seed it from an up-to-date merger host's store (framelog copy DEST --dir THAT_STORE, safe while it merges), then start this merger on the copy`,
     'trimmed',
   );
 }

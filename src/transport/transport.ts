@@ -69,7 +69,7 @@ export interface Transport {
    * Deletes the published merges with `index < keepFromIndex`, never the head (the last one), and
    * returns how many went. A host whose store is older than the first merge kept can no longer
    * catch up from the transport (`syncWithPublished` stops with code `trimmed`): it is seeded by
-   * copying another merger host's store.
+   * copying another merger host's store (`copyStore`, `framelog copy`).
    */
   trimMerges?(keepFromIndex: number): Promise<number>;
   close(): Promise<void>;

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { landDeltas } from '../store/landDeltas.js';
 import { openMergerOn } from '../store/openStore.js';
-import { initStore, type StoreContext } from '../store/storeContext.js';
+import { copyStore } from '../store/copyStore.js';
+import { initStore, openStoreContext, type StoreContext } from '../store/storeContext.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { dropTransportStore } from './dropTransportStore.js';
 import { openTransport } from './openTransport.js';
@@ -25,7 +26,7 @@ const delta = (frame: number, writer: string) => Buffer.from(JSON.stringify({ fr
 const lines = (ctx: StoreContext): string[] => (existsSync(ctx.layout.merges) ? readFileSync(ctx.layout.merges, 'utf8').split('\n').filter(Boolean) : []);
 
 describe.each(engines)('published merges trimmed in $transport', ({ transport, url, available }) => {
-  it.skipIf(!available)('the merger keeps the last N; a host one merge behind the kept ones catches up; a fresh host and one that diverged before them stop with `trimmed`, their stores untouched; framelog transport trim', async () => {
+  it.skipIf(!available)('the merger keeps the last N; a host one merge behind the kept ones catches up; a fresh host and one that diverged before them stop with `trimmed`, their stores untouched; a host seeded by framelog copy joins; framelog transport trim', async () => {
     const store = `trim_${transport}_${process.pid}_${Date.now().toString(36)}`;
     const config = { transport, url, store };
     const host = (name: string) => initStore(join(root, `${transport}-${name}`), { writers: ['w1', 'w2'] });
@@ -75,6 +76,14 @@ describe.each(engines)('published merges trimmed in $transport', ({ transport, u
       const fresh = await merge(b).then(() => undefined, (e: { code?: string; message: string }) => e);
       expect(fresh).toMatchObject({ code: 'trimmed', message: expect.stringMatching(/holds 0 merges, but the transport keeps published merges only from merge 8 on.*seed it/) });
       expect(lines(b)).toEqual([]);
+      // Seeded with a copy of A's store, the new host joins: it holds A's history byte for byte and
+      // catches up with what A merges next.
+      expect(copyStore(a, join(root, `${transport}-b2`))).toMatchObject({ merges: 10, frame: 10 });
+      const b2 = openStoreContext(join(root, `${transport}-b2`));
+      await frame(11, 3);
+      expect(await merge(b2)).toEqual([]);
+      expect(lines(b2)).toEqual(lines(a));
+      expect(verifyStore(b2).ok).toBe(true);
       // D diverged before the kept merges: nothing can be taken back safely, so nothing is.
       const diverged = await merge(d).then(() => undefined, (e: { code?: string }) => e);
       expect(diverged).toMatchObject({ code: 'trimmed' });
@@ -82,8 +91,8 @@ describe.each(engines)('published merges trimmed in $transport', ({ transport, u
 
       // The command line: keep the last 2.
       const { stdout } = await run(process.execPath, [cli, 'transport', 'trim', '--transport', transport, '--url', url, '--store', store, '--keep', '2', '--json']);
-      expect(JSON.parse(stdout)).toEqual({ transport, store, head: 10, removed: 1, keptFrom: 9 });
-      expect(await publishedIndexes(writer)).toEqual([9, 10]);
+      expect(JSON.parse(stdout)).toEqual({ transport, store, head: 11, removed: 1, keptFrom: 10 });
+      expect(await publishedIndexes(writer)).toEqual([10, 11]);
       const bad = await run(process.execPath, [cli, 'transport', 'trim', '--transport', transport, '--url', url, '--store', store, '--keep', '0']).then(() => undefined, (e: { code?: number; stderr: string }) => e);
       expect(bad?.code).not.toBe(0);
       expect(bad?.stderr.trim()).toBe('framelog: --keep: expected a whole number ≥ 1, got "0"');
