@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { createFsTransport } from '../fs/fsTransport.js';
 import { runTransportMerger } from '../runTransportMerger.js';
 import { openGitTransport } from './gitTransport.js';
 import { initGitStore } from './gitStore.js';
+import { removeStaleRemoteLock } from './staleRemoteLock.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'framelog-git-'));
@@ -33,6 +34,38 @@ async function fresh(writers: string[] = []) {
 }
 
 describe('git transport', () => {
+  it('a ref lock that a push killed mid-update left in the bare repository is removed once stale, and the writer\'s and the merger\'s pushes go through; a young one is left alone', async () => {
+    const { dir, url, store } = await fresh(['w1']);
+    const lock = join(url, 'refs', 'heads', 'main.lock');
+    const stale = (): void => {
+      writeFileSync(lock, '');
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(lock, old, old);
+    };
+    stale(); // what receive-pack leaves when SIGKILLed between taking the ref lock and renaming it
+    writeFileSync(join(dir, 'd1.json'), delta(1, 'w1'));
+    const put = cli(['put', '--transport', 'git', '--url', url, '--clone', join(dir, 'c1'), join(dir, 'd1.json')]);
+    expect(put.code, put.err).toBe(0);
+    expect(put.err).toMatch(/removed .*refs\/heads\/main\.lock, a lock 6\d s old that a git killed mid-push left in the remote/);
+    expect(existsSync(lock)).toBe(false);
+    stale();
+    const m = cli(['merge', '--transport', 'git', '--url', url, '--dir', store]);
+    expect(m.code, m.err).toBe(0);
+    expect(m.err).toMatch(/removed .*main\.lock/);
+    expect(gitOut(url, 'log', '--format=%s', '-1', 'main').trim()).toBe('merge frame 1');
+    // A young lock may be a live push's: not removed (the push is retried until it is stale or gone).
+    writeFileSync(lock, '');
+    expect(removeStaleRemoteLock(`remote: error: cannot lock ref 'refs/heads/main': Unable to create '${lock}': File exists.`, url)).toBeUndefined();
+    expect(existsSync(lock)).toBe(true);
+    // Nor is one outside the remote, or on a remote that is not this machine's disk.
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    expect(removeStaleRemoteLock(`Unable to create '${lock}': File exists.`, 'ssh://host/srv/shared.git')).toBeUndefined();
+    expect(removeStaleRemoteLock(`Unable to create '${lock}': File exists.`, join(dir, 'elsewhere.git'))).toBeUndefined();
+    expect(existsSync(lock)).toBe(true);
+    rmSync(lock);
+  });
+
   it('CLI: writers put through their clones, the merger commits one "merge frame N" per merge; history is linear', async () => {
     const dir = join(root, 'cli');
     const url = join(dir, 'shared.git'), store = join(dir, 'merger');

@@ -8,7 +8,8 @@ import { acquireMergeLock, type MergeLock } from '../../store/mergeLock.js';
 import { openStoreContext } from '../../store/storeContext.js';
 import type { Arrival, PutOutcome, Transport } from '../transport.js';
 import { git, gitSync, gitTry } from './gitCommand.js';
-import { publishSpool, REJECTED, spoolDeltas } from './publishSpool.js';
+import { gitSaid, publishSpool, REJECTED, spoolDeltas } from './publishSpool.js';
+import { removeStaleRemoteLock, reportStaleRemoteLock } from './staleRemoteLock.js';
 import { absoluteUrl, currentBranch, ensureClone } from './gitStore.js';
 
 /** Options of {@link openGitTransport}. */
@@ -161,7 +162,8 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       if ((await ahead()) === 0) return;
       const r = await gitTry(dir, ['push', '--quiet', '--no-verify', 'origin', `HEAD:refs/heads/${branch}`]);
       if (r.code === 0) return;
-      last = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+      last = gitSaid(r.stderr || r.stdout);
+      if (reportStaleRemoteLock(removeStaleRemoteLock(r.stderr + r.stdout, url))) continue;
       if (REJECTED.test(r.stderr + r.stdout)) {
         await fetch();
         await rebaseOwn();
@@ -190,7 +192,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     const lock = await takeLock(join(gitDir, 'framelog-writer.lock'), `clone ${dir}`, 120_000);
     try {
       await repairClone();
-      const r = await publishSpool({ dir, gitDir, branch, identity, fetch, pushAttempts: o.pushAttempts ?? 200 }, message);
+      const r = await publishSpool({ dir, gitDir, branch, identity, url, fetch, pushAttempts: o.pushAttempts ?? 200 }, message);
       return { committed: r.committed };
     } finally {
       lock.release();

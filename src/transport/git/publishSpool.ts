@@ -10,6 +10,7 @@ import type { StoreContext } from '../../store/storeContext.js';
 import { listInbox } from '../../store/inbox.js';
 import { storeLayout } from '../../store/layout.js';
 import { git, gitTry } from './gitCommand.js';
+import { removeStaleRemoteLock, reportStaleRemoteLock } from './staleRemoteLock.js';
 
 /** Where a writer's clone publishes to. */
 export interface SpoolTarget {
@@ -17,12 +18,19 @@ export interface SpoolTarget {
   gitDir: string;
   branch: string;
   identity: string;
+  /** The remote's URL (a lock a killed push left in a remote on this machine is removed). */
+  url: string;
   /** Fetches the remote branch into `refs/remotes/origin/<branch>`. */
   fetch(): Promise<void>;
   pushAttempts: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What git said, on one line: its non-empty lines joined (the reason is rarely the last line alone). */
+export function gitSaid(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ').slice(0, 600);
+}
 export const REJECTED = /\[rejected\]|\(fetch first\)|non-fast-forward|\(stale info\)|failed to update ref|cannot lock ref|Updates were rejected/;
 
 /**
@@ -59,7 +67,8 @@ export async function publishSpool(t: SpoolTarget, message?: string): Promise<{ 
       clearSpool(layout.inbox, names);
       return { committed: names.length, pushed: true };
     }
-    last = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+    last = gitSaid(r.stderr || r.stdout);
+    if (reportStaleRemoteLock(removeStaleRemoteLock(r.stderr + r.stdout, t.url))) continue;
     // Someone pushed first (or the remote is busy): back off with jitter, so that contending writers
     // spread out instead of all fetching and retrying at once.
     const cap = REJECTED.test(r.stderr + r.stdout) ? 400 : 2000;
