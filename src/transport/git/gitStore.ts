@@ -73,7 +73,19 @@ async function configureClone(dir: string, identity: string, role: 'writer' | 'm
 /** The branch the clone works on (the remote's default branch, or `main` for an empty remote). */
 export async function currentBranch(dir: string): Promise<string> {
   const r = await gitTry(dir, ['symbolic-ref', '--short', 'HEAD']);
-  return r.code === 0 ? r.stdout.trim() : 'main';
+  if (r.code === 0) return r.stdout.trim();
+  // HEAD detached: a rebase in progress names the branch it will return to.
+  for (const state of ['rebase-merge', 'rebase-apply']) {
+    try {
+      const name = readFileSync(join(dir, '.git', state, 'head-name'), 'utf8').trim();
+      if (name.startsWith('refs/heads/')) return name.slice('refs/heads/'.length);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  // Else the clone's remote default branch, as `git clone` checked it out.
+  const remote = await gitTry(dir, ['symbolic-ref', '--short', 'refs/remotes/origin/HEAD']);
+  return remote.code === 0 ? remote.stdout.trim().replace(/^origin\//, '') : 'main';
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -221,6 +221,56 @@ describe('git transport', () => {
     expect(existsSync(join(t.store, '.git', 'MERGE_MSG.lock'))).toBe(false);
     expect(existsSync(join(t.store, '.git', 'framelog-merger.lock'))).toBe(false); // our own lock, released, was never another process's
     expect(gitOut(t.url, 'log', '--format=%s', 'main').split('\n').filter((s) => s.startsWith('merge frame'))).toEqual(['merge frame 2', 'merge frame 1']);
+    expect(verifyStore(openStoreContext(t.store)).ok).toBe(true);
+  });
+
+  it('a merger killed mid-rebase, half-way through replaying a merge, whose rebase --abort then fails: the restart returns to its branch; no merge is lost, no delta archived without a record', async () => {
+    const t = await fresh();
+    const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w1'), identity: 'w1' });
+    await w.put([Buffer.from(delta(1, 'w1')), Buffer.from(delta(2, 'w1'))]);
+    const m = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
+    await m.pull();
+    // Merges 1 and 2 committed, not pushed; meanwhile the writer pushed frame 3.
+    const merger = openMergerOn(openStoreContext(t.store));
+    for (const r of merger.merge({ now: () => NOW })) m.commitMerge!(r);
+    merger.close();
+    await m.close();
+    await w.put([Buffer.from(delta(3, 'w1'))]);
+    const g = (...args: string[]) => spawnSync('git', args, { cwd: t.store, encoding: 'utf8' });
+    g('fetch', '--quiet', 'origin');
+    // The rebase onto it stops after replaying merge 1 (as a SIGKILL would) …
+    expect(g('rebase', '--quiet', '--exec', 'false', 'origin/main').status).not.toBe(0);
+    // … half-way through merge 2: its archive moves are in the working tree, its record is not …
+    g('checkout', 'main', '--', 'archive/merge-000000002');
+    for (const f of readdirSync(join(t.store, 'archive', 'merge-000000002'))) rmSync(join(t.store, 'inbox', f), { force: true });
+    // … and the rebase's state was cut short, so that --abort fails.
+    rmSync(join(t.store, '.git', 'rebase-merge', 'head-name'));
+    const m2 = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
+    const records = await runTransportMerger(openStoreContext(t.store), m2, { now: () => NOW });
+    await m2.close();
+    expect(records.map((r) => r.frame)).toEqual([3]);
+    expect(g('symbolic-ref', 'HEAD').stdout.trim()).toBe('refs/heads/main');
+    expect(gitOut(t.url, 'log', '--format=%s', 'main').split('\n').filter((s) => s.startsWith('merge frame'))).toEqual(['merge frame 3', 'merge frame 2', 'merge frame 1']);
+    const ctx = openStoreContext(t.store);
+    expect(readLog(ctx).flatMap((r) => r.applied.map((a) => a.frame))).toEqual([1, 2, 3]);
+    expect(verifyStore(ctx).ok).toBe(true);
+  });
+
+  it('uncommitted changes no merge made (a delta moved to the archive without a record, with no merge in flight) are undone on start, not committed: the delta is merged', async () => {
+    const t = await fresh();
+    const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w1'), identity: 'w1' });
+    await w.put([Buffer.from(delta(1, 'w1'))]);
+    const m = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
+    await m.pull();
+    await m.close();
+    const [name] = readdirSync(join(t.store, 'inbox')).filter((n) => n.startsWith('frame-'));
+    mkdirSync(join(t.store, 'archive', 'merge-000000001'), { recursive: true });
+    renameSync(join(t.store, 'inbox', name), join(t.store, 'archive', 'merge-000000001', name)); // what a half-replayed merge commit leaves
+    const m2 = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
+    const records = await runTransportMerger(openStoreContext(t.store), m2, { now: () => NOW });
+    await m2.close();
+    expect(records.map((r) => r.applied.map((a) => `${a.frame}/${a.writer}`))).toEqual([['1/w1']]);
+    expect(gitOut(t.url, 'log', '--format=%s', 'main').split('\n').filter((x) => /recovery|merge frame/.test(x))).toEqual(['merge frame 1']);
     expect(verifyStore(openStoreContext(t.store)).ok).toBe(true);
   });
 

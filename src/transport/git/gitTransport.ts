@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
+import { journalIndexPath } from '../../store/journalIndex.js';
 import { readLog } from '../../store/journalQueries.js';
 import { archiveDirName } from '../../store/layout.js';
 import { acquireMergeLock, type MergeLock } from '../../store/mergeLock.js';
@@ -10,6 +11,7 @@ import type { Arrival, PutOutcome, Transport } from '../transport.js';
 import { git, gitSync, gitTry } from './gitCommand.js';
 import { gitSaid, publishSpool, REJECTED, spoolDeltas } from './publishSpool.js';
 import { removeStaleRemoteLock, reportStaleRemoteLock } from './staleRemoteLock.js';
+import { parseStatus, strayChanges } from './strayChanges.js';
 import { absoluteUrl, currentBranch, ensureClone } from './gitStore.js';
 
 /** Options of {@link openGitTransport}. */
@@ -110,12 +112,64 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       const r = await gitTry(dir, ['rebase', '--abort']);
       if (r.code !== 0) await git(dir, ['rebase', '--quit']);
     }
+    if (role === 'merger') await reattachBranch();
     // The index is not fsynced (it is rebuilt from HEAD at will): a torn one is rebuilt, the working tree untouched.
     if (role === 'merger' && (await gitTry(dir, ['status', '--porcelain', '-z'])).code !== 0) {
       rmSync(join(gitDir, 'index'), { force: true });
       await git(dir, ['reset', '--quiet', '--mixed']);
     }
     if (role === 'merger') await dropInterruptedCheckout();
+    if (role === 'merger') await dropStrayChanges();
+  }
+
+  /**
+   * When no merge is in flight (no intent: the core's recovery owns that case), uncommitted
+   * changes no merge can have made (see {@link strayChanges}) are a git rewrite cut short: the
+   * working tree goes back to the branch's commit (what is lost was never committed, and its
+   * deltas are still in the inbox there, so the next merge makes it again) and the journal
+   * index, a cache, is rebuilt. Said on stderr, one line.
+   */
+  async function dropStrayChanges(): Promise<void> {
+    const ctx = openStoreContext(dir);
+    if (existsSync(ctx.layout.intent)) return;
+    let lastFrame: number | undefined;
+    try {
+      lastFrame = readLog(ctx).at(-1)?.frame ?? 0;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'corrupt-journal') throw e;
+    }
+    const stray = lastFrame === undefined
+      ? ['journal/merges.ndjson: not a journal framelog wrote']
+      : strayChanges(parseStatus(await git(dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', 'inbox', 'archive', 'quarantine'])), lastFrame);
+    if (stray.length === 0) return;
+    process.stderr.write(`framelog: git: ${dir}: ${stray.length} uncommitted change${stray.length === 1 ? '' : 's'} no merge made (a git killed mid-rewrite; first: ${stray[0]}): back to the last commit\n`);
+    await git(dir, ['checkout', '--quiet', '--force', 'HEAD', '--', '.']);
+    await cleanStoreFolders();
+    rmSync(journalIndexPath(ctx), { force: true });
+  }
+
+  /**
+   * A rebase killed part way, whose `--abort` then failed (its state cut short), leaves HEAD
+   * detached on the commits it had replayed so far and a working tree half-way through the next
+   * one: committing that ("recovery") and pushing it would drop the merge commits not replayed yet
+   * while keeping some of their archive moves — deltas archived with no record. The branch itself
+   * is only moved when a rebase finishes, so it still names every merge this clone committed:
+   * check it out again, and clear the half-replayed files in framelog's folders (ignored files,
+   * such as a merge intent, stay).
+   */
+  async function reattachBranch(): Promise<void> {
+    const head = await gitTry(dir, ['symbolic-ref', '-q', 'HEAD']);
+    if (head.code === 0 && head.stdout.trim() === `refs/heads/${branch}`) return;
+    if ((await gitTry(dir, ['rev-parse', '--verify', '-q', `refs/heads/${branch}`])).code !== 0) return; // a clone with no commit yet
+    await git(dir, ['checkout', '--quiet', '--force', branch]);
+    await cleanStoreFolders();
+  }
+
+  /** Removes what git does not track in framelog's folders (ignored files stay), keeping the folders themselves. */
+  async function cleanStoreFolders(): Promise<void> {
+    const folders = ['inbox', 'archive', 'quarantine', 'snapshots', 'journal'];
+    await git(dir, ['clean', '-fdq', '--', ...folders]);
+    for (const f of folders) mkdirSync(join(dir, f), { recursive: true });
   }
 
   /**
