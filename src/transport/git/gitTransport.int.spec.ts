@@ -33,6 +33,23 @@ async function fresh(writers: string[] = []) {
   return { dir, url, store };
 }
 
+/** A fresh store, writer w1 having put `frames` (one delta each), and the merger's transport having pulled them. */
+async function givenPulled(frames: number[]) {
+  const t = await fresh();
+  const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w1'), identity: 'w1' });
+  await w.put(frames.map((f) => Buffer.from(delta(f, 'w1'))));
+  const m = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
+  await m.pull();
+  return { t, w, m };
+}
+
+/** Merges what is pending in the merger's store and commits each merge, without pushing (a merger that dies next). */
+function mergeWithoutPushing(store: string, m: Awaited<ReturnType<typeof openGitTransport>>): void {
+  const merger = openMergerOn(openStoreContext(store));
+  for (const r of merger.merge({ now: () => NOW })) m.commitMerge!(r);
+  merger.close();
+}
+
 describe('git transport', () => {
   it('a ref lock that a push killed mid-update left in the bare repository is removed once stale, and the writer\'s and the merger\'s pushes go through; a young one is left alone', async () => {
     const { dir, url, store } = await fresh(['w1']);
@@ -203,15 +220,9 @@ describe('git transport', () => {
   });
 
   it('a merger killed while git held one of its lock files (MERGE_MSG.lock, ref locks): the restart removes them and its rebase goes through', async () => {
-    const t = await fresh();
-    const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w1'), identity: 'w1' });
-    await w.put([Buffer.from(delta(1, 'w1'))]);
-    const m = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
-    await m.pull();
+    const { t, w, m } = await givenPulled([1]);
     // Merge 1 committed, then the merger "dies" before pushing, while a git it ran held locks.
-    const merger = openMergerOn(openStoreContext(t.store));
-    for (const r of merger.merge({ now: () => NOW })) m.commitMerge!(r);
-    merger.close();
+    mergeWithoutPushing(t.store, m);
     writeFileSync(join(t.store, '.git', 'MERGE_MSG.lock'), '');
     writeFileSync(join(t.store, '.git', 'refs', 'heads', 'main.lock'), '');
     await w.put([Buffer.from(delta(2, 'w1'))]); // the remote moved on: the merger must rebase its merge
@@ -225,15 +236,9 @@ describe('git transport', () => {
   });
 
   it('a merger killed mid-rebase, half-way through replaying a merge, whose rebase --abort then fails: the restart returns to its branch; no merge is lost, no delta archived without a record', async () => {
-    const t = await fresh();
-    const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w1'), identity: 'w1' });
-    await w.put([Buffer.from(delta(1, 'w1')), Buffer.from(delta(2, 'w1'))]);
-    const m = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
-    await m.pull();
+    const { t, w, m } = await givenPulled([1, 2]);
     // Merges 1 and 2 committed, not pushed; meanwhile the writer pushed frame 3.
-    const merger = openMergerOn(openStoreContext(t.store));
-    for (const r of merger.merge({ now: () => NOW })) m.commitMerge!(r);
-    merger.close();
+    mergeWithoutPushing(t.store, m);
     await m.close();
     await w.put([Buffer.from(delta(3, 'w1'))]);
     const g = (...args: string[]) => spawnSync('git', args, { cwd: t.store, encoding: 'utf8' });
@@ -257,11 +262,7 @@ describe('git transport', () => {
   });
 
   it('uncommitted changes no merge made (a delta moved to the archive without a record, with no merge in flight) are undone on start, not committed: the delta is merged', async () => {
-    const t = await fresh();
-    const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w1'), identity: 'w1' });
-    await w.put([Buffer.from(delta(1, 'w1'))]);
-    const m = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
-    await m.pull();
+    const { t, m } = await givenPulled([1]);
     await m.close();
     const [name] = readdirSync(join(t.store, 'inbox')).filter((n) => n.startsWith('frame-'));
     mkdirSync(join(t.store, 'archive', 'merge-000000001'), { recursive: true });
