@@ -85,8 +85,10 @@ export function openJournalIndex(ctx: StoreContext, { repair = false } = {}): Jo
     const b = readAt(ifd, i * ENTRY, ENTRY);
     return { frame: Number(b.readBigUInt64LE(0)), offset: Number(b.readBigUInt64LE(8)) };
   };
-  // How many stored entries are trustworthy: the last one must point at a line of its frame.
+  // How many stored entries are trustworthy: the first must point at the journal's first line
+  // (an index that starts later lost its head), the last at a line of its frame.
   let n = ifd >= 0 ? Math.floor(fstatSync(ifd).size / ENTRY) : 0;
+  if (n > 0 && stored(0).offset !== 0) n = 0;
   while (n > 0 && jfd >= 0) {
     const e = stored(n - 1);
     if (e.offset < end) {
@@ -154,9 +156,19 @@ export function openJournalIndex(ctx: StoreContext, { repair = false } = {}): Jo
   };
 }
 
-/** Appends one entry to the index (the merger, after a commit). Not fsynced: it is a cache. */
+/**
+ * Appends one entry to the index (the merger, after a commit). Not fsynced: it is a cache. A
+ * missing index is left missing (the next `openJournalIndex` with `repair` rebuilds it whole):
+ * created here, it would hold only the entries appended from now on, and look trustworthy.
+ */
 export function appendJournalIndex(ctx: StoreContext, frame: number, offset: number): void {
-  const fd = openSync(journalIndexPath(ctx), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
+  let fd: number;
+  try {
+    fd = openSync(journalIndexPath(ctx), constants.O_WRONLY | constants.O_APPEND, 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
   try {
     const b = Buffer.allocUnsafe(ENTRY);
     b.writeBigUInt64LE(BigInt(frame), 0);

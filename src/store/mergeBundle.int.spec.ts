@@ -138,3 +138,48 @@ describe('merge bundles: a merge carried to another host byte for byte', () => {
     // round competes with the first one in the same merge, and the total order may pick it.)
   });
 });
+
+describe('the journal index across a rewind and imports', () => {
+  it('a host that took back merges and then imported the published ones merges on from the true state (the index the rewind removed is rebuilt whole, never restarted by an import)', async () => {
+    const { mkdtempSync: mk, rmSync: rm } = await import('node:fs');
+    const { tmpdir: tmp } = await import('node:os');
+    const { join: j } = await import('node:path');
+    const { initStore: init } = await import('./storeContext.js');
+    const { landDeltas: land } = await import('./landDeltas.js');
+    const { openMergerOn: open } = await import('./openStore.js');
+    const { exportMergeBundles: exp } = await import('./mergeBundle.js');
+    const { importMergeBundle: imp } = await import('./importMergeBundle.js');
+    const { rewindStore: rewind } = await import('./rewindStore.js');
+    const { verifyStore: verify } = await import('./verifyStore.js');
+    const { openJournalIndex } = await import('./journalIndex.js');
+    const dir = mk(j(tmp(), 'framelog-idx-rewind-'));
+    try {
+      const d = (frame: number, writer: string, n: number) => Buffer.from(JSON.stringify({ frame, writer, utc: new Date(Date.UTC(2026, 0, 1, 0, 0, frame)).toISOString(), counters: { n } }));
+      // Host B's history: 5 merges. Host A: the same first 3, then a merge of its own (frame 4) that B never saw.
+      const b = init(j(dir, 'b'), { snapshotEvery: 3 }), a = init(j(dir, 'a'), { snapshotEvery: 3 });
+      const mb = open(b);
+      for (let f = 1; f <= 5; f++) {
+        land(b, [d(f, 'w1', f)]);
+        mb.merge({ through: f });
+      }
+      mb.close();
+      const ma = open(a);
+      for (const bundle of exp(b, 1, 3)) imp(a, bundle);
+      ma.reload();
+      land(a, [d(4, 'w2', 100)]);
+      ma.merge({ through: 4 });
+      // A takes its merge 4 back and imports B's 4 and 5, as syncWithPublished does.
+      rewind(a, 3);
+      for (const bundle of exp(b, 4)) imp(a, bundle);
+      ma.reload();
+      expect(openJournalIndex(a).count).toBe(5);
+      expect(ma.state.counters.get("n")).toBe(1 + 2 + 3 + 4 + 5);
+      land(a, [d(6, 'w1', 6)]);
+      expect(ma.merge({ through: 6 }).map((r) => r.frame)).toEqual([6]);
+      ma.close();
+      expect(verify(a).ok).toBe(true);
+    } finally {
+      rm(dir, { recursive: true, force: true });
+    }
+  });
+});
