@@ -149,7 +149,11 @@ export async function runMergerFailover(o: FailoverOptions): Promise<FailoverRep
       }
       startMerger(holder.life.host as 'A' | 'B'); // the killed host comes back and waits
     }
-    for (const r of running.values()) {
+    // The waiting mergers stop first: one stopped after the holder could take the lease the
+    // holder releases on SIGTERM, and be seen taking it before the holder's exit is seen.
+    const live = [...running.values()];
+    const waiting = live.filter((r) => r.life.acquired === undefined);
+    for (const r of [...waiting, ...live.filter((r) => !waiting.includes(r))]) {
       r.child.kill('SIGTERM');
       await r.done;
     }
