@@ -78,7 +78,8 @@ export function createServer(input: ServerOptions): FramelogServer {
   const token = cachedByFile(tokenPath(options.dir), () => readToken(options.dir) ?? ensureToken(options.dir));
   const sse = new SseRegistry(
     { maxTotal: options.maxSse, maxPerKey: options.maxSsePerToken, heartbeatMs: options.heartbeatMs, bufferBytes: options.sseBufferBytes, slowClientMs: options.slowClientMs, pollMs: options.pollMs },
-    (err) => app.log.error(err),
+    // Fastify's logger is off: a followed file that fails is said on stderr, like a 500.
+    (err) => process.stderr.write(`framelog serve: ${err instanceof Error ? err.message : String(err)}\n`),
   );
   const appenders = new Map<string, StreamAppender>();
   const server: ServerContext = {
