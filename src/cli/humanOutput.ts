@@ -17,7 +17,7 @@ export function printMergeSummary(records: MergeRecord[]): void {
     if (r.skewed.length) parts.push(style.yellow(`${r.skewed.length} skewed`));
     if (r.conflicts) parts.push(style.cyan(`${r.conflicts} conflicts`));
     if (r.quarantined.length) parts.push(style.red(`${r.quarantined.length} quarantined`));
-    process.stdout.write(`merged frame ${style.bold(String(r.frame))}: ${parts.join(', ')}  ${style.dim(r.state_sha256.slice(0, 12))}\n`);
+    process.stdout.write(`merged frame ${style.bold(String(r.frame))}: ${parts.join(', ')}${r.state_sha256 ? '  ' + style.dim(r.state_sha256.slice(0, 12)) : ''}\n`);
   }
 }
 

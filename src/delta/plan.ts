@@ -15,8 +15,13 @@ export interface Plan {
   writers: string[];
   /** Watch mode closes a frame this long after its first delta arrived, whoever is missing. */
   frameTimeoutMs: number;
-  /** A snapshot is written every K merged frames. */
-  snapshotEvery: number;
+  /**
+   * Upper bound on the merges between checkpoints (snapshot + `state_sha256`). Unset (the
+   * default), checkpoints follow the bytes merged: one when the deltas applied since the last
+   * reach the size of the state then (PROTOCOL v1.1 §3). v1 stores wrote `1`, which costs the
+   * whole state per merge.
+   */
+  snapshotEvery?: number;
   /** A delta whose `utc` is further than this in the merger's future is listed as skewed. */
   maxSkewMs: number;
   /** Largest delta accepted, in bytes as received. */
@@ -40,7 +45,6 @@ export const DEFAULT_PLAN: Readonly<Plan> = Object.freeze({
   shape: {},
   writers: [],
   frameTimeoutMs: 30_000,
-  snapshotEvery: 1,
   maxSkewMs: 300_000,
   maxDeltaBytes: 1_048_576,
 });

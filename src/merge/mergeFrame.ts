@@ -2,7 +2,6 @@ import { deltaRef, identityKey } from '../delta/identity.js';
 import { compareDeltas } from '../delta/stamp.js';
 import type { DeltaRef, ValidDelta } from '../delta/types.js';
 import { applyDelta } from './applyDelta.js';
-import { stateSha256 } from './canonicalState.js';
 import { ConflictTracker } from './conflictTracker.js';
 import type { ItemKeys } from './itemKey.js';
 import type { MergeState } from './mergeState.js';
@@ -29,9 +28,12 @@ export interface MergeInput {
   maxSkewMs: number;
 }
 
-/** The outcome of one merge: the record (without `prev`, which the journal adds) and its logs. */
+/**
+ * The outcome of one merge: the record (without `prev`, `state_sha256` and the hashes the store
+ * adds) and its logs.
+ */
 export interface MergeOutcome {
-  record: Omit<MergeRecord, 'prev' | 'conflicts_sha256' | 'events_sha256' | 'plan_sha256' | 'archive_sha256'>;
+  record: Omit<MergeRecord, 'prev' | 'state_sha256' | 'conflicts_sha256' | 'events_sha256' | 'plan_sha256' | 'archive_sha256'>;
   conflicts: ConflictRecord[];
   events: EventRecord[];
 }
@@ -91,7 +93,7 @@ export function mergeFrame(state: MergeState, input: MergeInput): MergeOutcome {
   return {
     record: {
       frame, utc: new Date(input.nowMs).toISOString(), applied, late, fallback, missing, duplicates, skewed,
-      quarantined: input.quarantined ?? [], conflicts: conflicts.length, state_sha256: stateSha256(state),
+      quarantined: input.quarantined ?? [], conflicts: conflicts.length,
     },
     conflicts,
     events,

@@ -24,8 +24,12 @@ export interface MergeRecord {
   skewed: DeltaRef[];
   quarantined: QuarantineRef[];
   conflicts: number;
-  /** SHA-256 of the canonical state after this merge. */
-  state_sha256: string;
+  /**
+   * SHA-256 of the canonical state after this merge. Present on checkpoint records (a snapshot
+   * was written after the merge; PROTOCOL v1.1 §3) and on every record of a v1 store; left out
+   * of the others, so that a merge costs what its deltas cost.
+   */
+  state_sha256?: string;
   /** SHA-256 of this merge's conflict lines, so an edited conflict record is caught. */
   conflicts_sha256: string;
   /** SHA-256 of this merge's event lines. */

@@ -1,54 +1,62 @@
 import type { Stamp } from '../delta/stamp.js';
 import type { JsonObject, JsonValue } from '../delta/types.js';
 import { canonicalJson } from '../delta/canonicalJson.js';
+import { itemKey, type ItemKeys } from './itemKey.js';
 import { createMergeState, type FieldEntry, type ItemEntry, type MergeState } from './mergeState.js';
 
 /** A stamp as snapshots store it: `[frame, utcMs, writer, seq, pos]`. */
 export type StampTuple = [number, number, string, number, number];
+/** The delta part of a stamp, shared by a run of items: `[frame, utcMs, writer, seq]`. */
+export type RunStamp = [number, number, string, number];
+/**
+ * A run of items placed by one delta, in collection order: the delta's stamp, then for each item
+ * its position in the delta (or `[pos, key]` when the key is written out) and the item.
+ */
+export type ItemRun = [RunStamp, ...Array<number | [number, string] | JsonObject>];
 
 /**
  * A snapshot (`snapshots/frame-N.json`): the state after merge N with every stamp, so the merge
  * engine can continue from it. A cache: delete it and it is rebuilt from the journal and archive.
+ *
+ * Version 2 (`"v": 2`) stores items as runs of one delta each, without their natural keys (the
+ * decoder recomputes them from the plan's item keys), so a snapshot weighs about what the state
+ * does; `explicit` snapshots (written when the plan's item keys ever changed) keep every key.
+ * Version 1 (no `v`) stored `[key, stamp, item]` per item; it is still read.
  */
 export interface Snapshot {
+  v?: 2;
   frame: number;
   /** SHA-256 of the merge record's line this snapshot follows: anchors the journal's last record. */
   record_sha256?: string;
-  items: Record<string, Array<[key: string, stamp: StampTuple, item: JsonObject]>>;
+  items: Record<string, ItemRun[]> | Record<string, Array<[key: string, stamp: StampTuple, item: JsonObject]>>;
   counters: Record<string, number>;
   entities: Record<string, Record<string, Record<string, [value: JsonValue, stamp: StampTuple]>>>;
 }
 
-const toTuple = (s: Stamp): StampTuple => [s.frame, s.utcMs, s.writer, s.seq, s.pos];
 const fromTuple = (t: StampTuple): Stamp => ({ frame: t[0], utcMs: t[1], writer: t[2], seq: t[3], pos: t[4] });
 const dict = <V>(): Record<string, V> => Object.create(null) as Record<string, V>;
+const sameDelta = (a: Stamp, b: Stamp): boolean => a.frame === b.frame && a.utcMs === b.utcMs && a.writer === b.writer && a.seq === b.seq;
 
-/** Encodes a merge state (not its redelivery index) as a snapshot. */
-export function encodeSnapshot(s: MergeState): Snapshot {
-  if (s.frame === null) throw new Error('cannot snapshot the state before the first merge');
-  const items = dict<Snapshot['items'][string]>();
-  for (const [c, coll] of s.items) items[c] = coll.order.map((e) => [e.key, toTuple(e.stamp), e.item]);
-  const counters = dict<number>();
-  for (const [k, v] of s.counters) counters[k] = v;
-  const entities = dict<Snapshot['entities'][string]>();
-  for (const [t, byId] of s.entities) {
-    const outT = dict<Record<string, [JsonValue, StampTuple]>>();
-    for (const [id, fields] of byId) {
-      const outF = dict<[JsonValue, StampTuple]>();
-      for (const [f, e] of fields) outF[f] = [e.value, toTuple(e.stamp)];
-      outT[id] = outF;
-    }
-    entities[t] = outT;
-  }
-  return { frame: s.frame, items, counters, entities };
-}
-
-/** Decodes a snapshot into a merge state (with an empty redelivery index). */
-export function decodeSnapshot(snap: Snapshot): MergeState {
+/** Decodes a snapshot (version 1 or 2) into a merge state with an empty redelivery index. */
+export function decodeSnapshot(snap: Snapshot, keys: ItemKeys): MergeState {
   const s = createMergeState();
   s.frame = snap.frame;
   for (const c of Object.keys(snap.items)) {
-    const order: ItemEntry[] = snap.items[c].map(([key, st, item]) => ({ key, item, stamp: fromTuple(st) }));
+    const order: ItemEntry[] = [];
+    if (snap.v === 2) {
+      for (const run of snap.items[c] as ItemRun[]) {
+        const [frame, utcMs, writer, seq] = run[0];
+        for (let i = 1; i < run.length; i += 2) {
+          const at = run[i] as number | [number, string];
+          const item = run[i + 1] as JsonObject;
+          const pos = typeof at === 'number' ? at : at[0];
+          const key = typeof at === 'number' ? itemKey(keys, c, item) : at[1];
+          order.push({ key, item, stamp: { frame, utcMs, writer, seq, pos } });
+        }
+      }
+    } else {
+      for (const [key, st, item] of snap.items[c] as Array<[string, StampTuple, JsonObject]>) order.push({ key, item, stamp: fromTuple(st) });
+    }
     s.items.set(c, { order, byKey: new Map(order.map((e) => [e.key, e])) });
   }
   for (const k of Object.keys(snap.counters)) s.counters.set(k, snap.counters[k]);
@@ -67,14 +75,11 @@ export function decodeSnapshot(snap: Snapshot): MergeState {
 
 const sortedKeys = <V>(m: Map<string, V>): string[] => [...m.keys()].sort();
 const stampText = (s: Stamp): string => `[${s.frame},${s.utcMs},${JSON.stringify(s.writer)},${s.seq},${s.pos}]`;
+const canonOf = (e: { canon?: string }, v: JsonValue): string => e.canon ?? (e.canon = canonicalJson(v));
 
-/**
- * The canonical JSON of a state's snapshot (equal to `canonicalJson(encodeSnapshot(s))` with
- * `record_sha256` set), built from cached fragments: one pass over the state's bytes.
- */
-export function snapshotJson(s: MergeState, recordSha256: string | null): string {
-  if (s.frame === null) throw new Error('cannot snapshot the state before the first merge');
-  const parts: string[] = ['{"counters":{'];
+/** Counters and entities, as both versions write them (ends before `"frame"`). */
+function headParts(s: MergeState, parts: string[]): void {
+  parts.push('{"counters":{');
   sortedKeys(s.counters).forEach((k, i) => parts.push((i ? ',' : '') + JSON.stringify(k) + ':' + JSON.stringify(s.counters.get(k))));
   parts.push('},"entities":{');
   sortedKeys(s.entities).forEach((t, i) => {
@@ -85,18 +90,57 @@ export function snapshotJson(s: MergeState, recordSha256: string | null): string
       parts.push((j ? ',' : '') + JSON.stringify(id) + ':{');
       sortedKeys(fields).forEach((f, k) => {
         const e = fields.get(f)!;
-        parts.push((k ? ',' : '') + JSON.stringify(f) + ':[' + (e.canon ?? (e.canon = canonicalJson(e.value))) + ',' + stampText(e.stamp) + ']');
+        parts.push((k ? ',' : '') + JSON.stringify(f) + ':[' + canonOf(e, e.value) + ',' + stampText(e.stamp) + ']');
       });
       parts.push('}');
     });
     parts.push('}');
   });
+}
+
+/**
+ * The canonical JSON of a state's version-2 snapshot (sorted keys, no white space), built from
+ * cached fragments in one pass over the state. With `explicitKeys`, every item's key is written.
+ */
+export function snapshotJson(s: MergeState, recordSha256: string | null, explicitKeys = false): string {
+  if (s.frame === null) throw new Error('cannot snapshot the state before the first merge');
+  const parts: string[] = [];
+  headParts(s, parts);
   parts.push(`},"frame":${s.frame},"items":{`);
   sortedKeys(s.items).forEach((c, i) => {
     parts.push((i ? ',' : '') + JSON.stringify(c) + ':[');
-    s.items.get(c)!.order.forEach((e, j) => parts.push((j ? ',' : '') + '[' + JSON.stringify(e.key) + ',' + stampText(e.stamp) + ',' + (e.canon ?? (e.canon = canonicalJson(e.item))) + ']'));
+    let run: Stamp | undefined;
+    for (const e of s.items.get(c)!.order) {
+      const at = explicitKeys ? `[${e.stamp.pos},${JSON.stringify(e.key)}]` : String(e.stamp.pos);
+      if (run && sameDelta(run, e.stamp)) parts.push(',' + at + ',' + canonOf(e, e.item));
+      else {
+        const st = e.stamp;
+        parts.push((run ? '],' : '') + `[[${st.frame},${st.utcMs},${JSON.stringify(st.writer)},${st.seq}],` + at + ',' + canonOf(e, e.item));
+        run = st;
+      }
+    }
+    parts.push(run ? ']]' : ']');
+  });
+  parts.push('}' + (recordSha256 ? `,"record_sha256":${JSON.stringify(recordSha256)}` : '') + ',"v":2}');
+  return parts.join('');
+}
+
+/** The canonical JSON of a state's version-1 snapshot (what stores before v2 wrote; verify compares those). */
+export function snapshotJsonV1(s: MergeState, recordSha256: string | null): string {
+  if (s.frame === null) throw new Error('cannot snapshot the state before the first merge');
+  const parts: string[] = [];
+  headParts(s, parts);
+  parts.push(`},"frame":${s.frame},"items":{`);
+  sortedKeys(s.items).forEach((c, i) => {
+    parts.push((i ? ',' : '') + JSON.stringify(c) + ':[');
+    s.items.get(c)!.order.forEach((e, j) => parts.push((j ? ',' : '') + '[' + JSON.stringify(e.key) + ',' + stampText(e.stamp) + ',' + canonOf(e, e.item) + ']'));
     parts.push(']');
   });
   parts.push('}' + (recordSha256 ? `,"record_sha256":${JSON.stringify(recordSha256)}` : '') + '}');
   return parts.join('');
+}
+
+/** The state as a plain snapshot object (version 2): `JSON.parse(snapshotJson(s, null))`. */
+export function encodeSnapshot(s: MergeState): Snapshot {
+  return JSON.parse(snapshotJson(s, null)) as Snapshot;
 }

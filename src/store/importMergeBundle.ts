@@ -1,4 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { decodeSegment } from './archiveSegment.js';
+
+const SEGMENT_PATH = /^archive\/merge-\d{9}\.ndjson$/;
 import { basename, join } from 'node:path';
 import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
@@ -52,7 +55,7 @@ export function importMergeBundle(ctx: StoreContext, bundle: MergeBundle, head: 
   if (record.frame !== bundle.frame || (head.frame !== null && record.frame <= head.frame)) throw new FramelogError(`merge bundle ${bundle.index}: frame ${record.frame} does not follow this store's last merged frame ${head.frame}`, 'diverged');
   if ((record.prev ?? null) !== head.recordSha256) throw new FramelogError(`merge bundle ${bundle.index} (frame ${bundle.frame}): its record follows another history (prev ${String(record.prev).slice(0, 12)}, this store's last record ${String(head.recordSha256).slice(0, 12)})`, 'diverged');
   const root = ctx.layout.root;
-  const intent: MergeIntent = { frame: bundle.frame, moves: [], written: [], sizes: journalSizes(ctx) };
+  const intent: MergeIntent = { frame: bundle.frame, moves: [], written: [], sizes: journalSizes(ctx), consumed: [] };
   const writes: Array<{ path: string; bytes: Uint8Array }> = [];
   // The inbox name a file had on the merging host: its own name in the archive; for a quarantined
   // file, the `file` its .why.json names.
@@ -67,6 +70,16 @@ export function importMergeBundle(ctx: StoreContext, bundle: MergeBundle, head: 
     }
   }
   for (const f of bundle.files) {
+    if (SEGMENT_PATH.test(f.path)) {
+      // A segment: written whole; the inbox files this host holds of its deltas go once it commits.
+      if (existsSync(join(root, f.path))) throw new FramelogError(`merge bundle ${bundle.index}: ${f.path} already exists in this store`, 'diverged');
+      intent.written.push(f.path);
+      writes.push(f);
+      for (const e of decodeSegment(Buffer.from(f.bytes), f.path)) {
+        if (sameBytes(join(ctx.layout.inbox, e.name), e.bytes)) intent.consumed!.push(`inbox/${e.name}`);
+      }
+      continue;
+    }
     const original = f.path.startsWith('archive/') ? basename(f.path) : inboxNameOf.get(f.path);
     if (original && sameBytes(join(ctx.layout.inbox, original), f.bytes)) intent.moves.push({ from: `inbox/${original}`, to: f.path });
     else {
@@ -90,6 +103,7 @@ export function importMergeBundle(ctx: StoreContext, bundle: MergeBundle, head: 
   appendDurable(ctx.layout.conflicts, bundle.conflicts);
   appendDurable(ctx.layout.events, bundle.events);
   appendDurable(ctx.layout.merges, bundle.record + '\n'); // the commit point
+  for (const c of intent.consumed!) rmSync(join(root, c), { force: true });
   appendJournalIndex(ctx, bundle.frame, intent.sizes.merges);
   clearIntent(ctx);
   return { index: bundle.index, frame: bundle.frame, recordSha256: lineHash(bundle.record) };

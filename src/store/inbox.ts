@@ -6,27 +6,60 @@ import type { ValidDelta } from '../delta/types.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import type { StoreLayout } from './layout.js';
 
-/** The inbox after reading: the deltas to merge and the files to quarantine. */
-export interface InboxScan {
-  /** Valid deltas; `bytesSha256` is the SHA-256 of the file's bytes (the archive hash uses it). */
-  valid: Array<{ name: string; delta: ValidDelta; bytesSha256: string }>;
-  bad: Array<{ name: string; why: string }>;
+/** A pending delta that validated. */
+export interface InboxDelta {
+  /**
+   * Its name: the inbox file's, or for line N of a batch `B.ndjson`, `B.line-N.json` (the name it
+   * is archived under, and the file it becomes if it has to wait alone for a later merge).
+   */
+  name: string;
+  /** The inbox file that holds it (a batch holds several). */
+  source: string;
+  delta: ValidDelta;
+  /** Its bytes exactly as received (a batch line without its line break). */
+  bytes: Uint8Array;
+  /** SHA-256 of `bytes` (the archive hash uses it). */
+  bytesSha256: string;
 }
 
-/** Names of pending delta files: regular files ending in `.json` not starting with `.` (PROTOCOL §3). */
+/** A pending file or batch line that broke PROTOCOL §1: quarantined by the next merge. */
+export interface InboxBad {
+  /** As {@link InboxDelta.name}. */
+  name: string;
+  source: string;
+  why: string;
+  /** The line's bytes, for a batch line (a whole file is moved, not copied). */
+  bytes?: Uint8Array;
+}
+
+/** The inbox after reading: the deltas to merge and what to quarantine. */
+export interface InboxScan {
+  valid: InboxDelta[];
+  bad: InboxBad[];
+}
+
+const isPending = (name: string): boolean => !name.startsWith('.') && (name.endsWith('.json') || name.endsWith('.ndjson'));
+
+/**
+ * Names of pending inbox files (PROTOCOL §3): regular files not starting with `.` whose name ends
+ * in `.json` (one delta) or `.ndjson` (a batch, one delta per non-empty line).
+ */
 export function listInbox(layout: StoreLayout): string[] {
   return readdirSync(layout.inbox, { withFileTypes: true })
-    .filter((d) => d.isFile() && d.name.endsWith('.json') && !d.name.startsWith('.'))
+    .filter((d) => d.isFile() && isPending(d.name))
     .map((d) => d.name)
     .sort();
 }
 
-/** The hash of an archive folder: each file's name and the SHA-256 of its bytes, sorted by name. */
+/** The name of line `line` (1-based) of batch `batch`: `B.line-N.json`. */
+export const batchLineName = (batch: string, line: number): string => `${batch.slice(0, -'.ndjson'.length)}.line-${line}.json`;
+
+/** The hash of an archive: each entry's name and the SHA-256 of its bytes, sorted by name. */
 export function archiveHash(files: Array<{ name: string; bytesSha256: string }>): string {
   return sha256Hex(files.map((f) => `${f.name}\u0000${f.bytesSha256}\n`).sort().join(''));
 }
 
-type Scanned = { ok: true; delta: ValidDelta; bytesSha256: string } | { ok: false; why: string };
+type Scanned = { valid: InboxDelta[]; bad: InboxBad[] };
 
 /**
  * Parse results of inbox files, kept by a long-running merger so that each file is read and
@@ -34,29 +67,50 @@ type Scanned = { ok: true; delta: ValidDelta; bytesSha256: string } | { ok: fals
  */
 export type InboxCache = Map<string, { ino: number; size: number; mtimeMs: number; result: Scanned }>;
 
-function scanOne(path: string, plan: Plan): Scanned | undefined {
+function judge(name: string, source: string, bytes: Uint8Array, plan: Plan, out: Scanned, line: boolean): void {
+  const check = parseDelta(bytes, plan);
+  if (check.ok) out.valid.push({ name, source, delta: check.delta, bytes, bytesSha256: sha256Hex(bytes) });
+  else out.bad.push({ name, source, why: describeProblem(check.problem), ...(line ? { bytes } : {}) });
+}
+
+/** Each non-empty line of a batch, judged on its own as if it were a file of its own (PROTOCOL §3). */
+function scanBatch(source: string, buf: Buffer, plan: Plan, out: Scanned): void {
+  let start = 0;
+  for (let line = 1; start < buf.length; line++) {
+    let nl = buf.indexOf(10, start);
+    if (nl < 0) nl = buf.length;
+    let end = nl;
+    if (end > start && buf[end - 1] === 13) end--;
+    const bytes = buf.subarray(start, end);
+    if (bytes.some((b) => b !== 32 && b !== 9)) judge(batchLineName(source, line), source, bytes, plan, out, true);
+    start = nl + 1;
+  }
+}
+
+function scanOne(dir: string, name: string, plan: Plan): Scanned | undefined {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readFileSync(join(dir, name));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // moved meanwhile; the next scan sees where
     throw e;
   }
-  const check = parseDelta(bytes, plan);
-  return check.ok ? { ok: true, delta: check.delta, bytesSha256: sha256Hex(bytes) } : { ok: false, why: describeProblem(check.problem) };
+  const out: Scanned = { valid: [], bad: [] };
+  if (name.endsWith('.ndjson')) scanBatch(name, bytes, plan, out);
+  else judge(name, name, bytes, plan, out, false);
+  return out;
 }
 
-/** Reads and validates every pending delta file (through `cache` when one is given). */
+/** Reads and validates every pending delta file and batch line (through `cache` when one is given). */
 export function scanInbox(layout: StoreLayout, plan: Plan, cache?: InboxCache): InboxScan {
   const scan: InboxScan = { valid: [], bad: [] };
   const names = listInbox(layout);
   for (const name of names) {
-    const path = join(layout.inbox, name);
     let result: Scanned | undefined;
     if (cache) {
       let st;
       try {
-        st = statSync(path);
+        st = statSync(join(layout.inbox, name));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
@@ -64,13 +118,13 @@ export function scanInbox(layout: StoreLayout, plan: Plan, cache?: InboxCache): 
       const hit = cache.get(name);
       if (hit && hit.ino === st.ino && hit.size === st.size && hit.mtimeMs === st.mtimeMs) result = hit.result;
       else {
-        result = scanOne(path, plan);
+        result = scanOne(layout.inbox, name, plan);
         if (result) cache.set(name, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, result });
       }
-    } else result = scanOne(path, plan);
+    } else result = scanOne(layout.inbox, name, plan);
     if (!result) continue;
-    if (result.ok) scan.valid.push({ name, delta: result.delta, bytesSha256: result.bytesSha256 });
-    else scan.bad.push({ name, why: result.why });
+    for (const v of result.valid) scan.valid.push(v);
+    for (const b of result.bad) scan.bad.push(b);
   }
   if (cache && cache.size > names.length) {
     const live = new Set(names);

@@ -5,6 +5,7 @@ import type { MergeRecord } from '../merge/records.js';
 import { readJournal } from './journalFile.js';
 import { journalSizes } from './mergeIntent.js';
 import { archiveDirName } from './layout.js';
+import { segmentName } from './archiveSegment.js';
 import type { StoreContext } from './storeContext.js';
 
 /** A file a merge wrote, relative to the store root. */
@@ -55,6 +56,8 @@ function quarantineFilesOf(ctx: StoreContext, frame: number): BundleFile[] {
 }
 
 function archiveFilesOf(ctx: StoreContext, frame: number): BundleFile[] {
+  const seg = segmentName(frame);
+  if (existsSync(join(ctx.layout.root, seg))) return [{ path: seg, bytes: readFileSync(join(ctx.layout.root, seg)) }];
   const rel = archiveDirName(frame);
   const dir = join(ctx.layout.root, rel);
   if (!existsSync(dir)) return [];
@@ -143,7 +146,7 @@ export function encodeMergeBundle(b: MergeBundle): Uint8Array {
   }));
 }
 
-const SAFE_PATH = /^(archive\/merge-\d{9}|quarantine)\/[^/\\]+$/;
+const SAFE_PATH = /^(?:(?:archive\/merge-\d{9}|quarantine)\/[^/\\]+|archive\/merge-\d{9}\.ndjson)$/;
 
 /** Reads bundle bytes back; throws naming `where` when they are not a bundle (or a path escapes the store). */
 export function decodeMergeBundle(bytes: Uint8Array, where: string): MergeBundle {

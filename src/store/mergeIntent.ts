@@ -15,8 +15,15 @@ export interface MergeIntent {
   frame: number;
   /** Renames inbox → archive or quarantine, relative to the store root. */
   moves: Array<{ from: string; to: string }>;
-  /** `.why.json` files written beside quarantined deltas. */
+  /**
+   * Files the merge creates besides its segment, removed by an undo: `.why.json` notes, bad batch
+   * lines copied into the quarantine, batch lines written out to wait alone in the inbox.
+   */
   written: string[];
+  /** The archive segment the merge writes (v1.1); an undo removes it. */
+  segment?: string;
+  /** Inbox files the merge takes whole, removed once the record is committed. */
+  consumed?: string[];
   /** Journal sizes before the merge: an undo cuts them back. */
   sizes: { merges: number; conflicts: number; events: number; plans: number };
 }
@@ -100,6 +107,9 @@ export function recoverMerge(ctx: StoreContext): 'finished' | 'undone' | undefin
   const committed = records.some((r) => r.offset >= intent.sizes.merges && r.value.frame === intent.frame);
   const dirs = new Set<string>();
   if (committed) {
+    for (const c of intent.consumed ?? []) {
+      try { unlinkSync(join(root, c)); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+    }
     for (const m of intent.moves) {
       if (existsSync(join(root, m.from)) && !existsSync(join(root, m.to))) renameSync(join(root, m.from), join(root, m.to));
       else if (existsSync(join(root, m.from)) && existsSync(join(root, m.to))) unlinkSync(join(root, m.from));
@@ -113,9 +123,11 @@ export function recoverMerge(ctx: StoreContext): 'finished' | 'undone' | undefin
       moveNoReplace(to, join(fromDir, freeName(fromDir, basename(m.from))));
       dirs.add(fromDir).add(dirname(to));
     }
-    for (const w of intent.written) {
+    for (const w of [...intent.written, ...(intent.segment ? [intent.segment] : [])]) {
       try { unlinkSync(join(root, w)); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+      dirs.add(dirname(join(root, w)));
     }
+    if (intent.segment) dirs.add(l.archive);
     truncateDurable(l.merges, intent.sizes.merges);
     truncateDurable(l.conflicts, intent.sizes.conflicts);
     truncateDurable(l.events, intent.sizes.events);

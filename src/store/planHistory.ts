@@ -1,4 +1,6 @@
+import { canonicalJson } from '../delta/canonicalJson.js';
 import type { Plan } from '../delta/plan.js';
+import type { JsonValue } from '../delta/types.js';
 import { readJournal } from './journalFile.js';
 import type { StoreContext } from './storeContext.js';
 
@@ -32,6 +34,22 @@ export class PlanHistory {
     let found: string | undefined;
     for (const e of this.entries) if (e.from <= frame) found = e.sha256;
     return found ?? this.entries[0]?.sha256;
+  }
+
+  /**
+   * True when the item keys of the plans in force up to merge `frame` were not always the same:
+   * items stored then may carry keys the current plan would not give them, so snapshots write
+   * every key out.
+   */
+  keysChangedBy(frame: number): boolean {
+    let first: string | undefined;
+    for (const e of this.entries) {
+      if (e.from > frame) break;
+      const k = canonicalJson(e.plan.keys as unknown as JsonValue);
+      if (first === undefined) first = k;
+      else if (k !== first) return true;
+    }
+    return false;
   }
 
   /** The hash of the newest recorded plan, if any. */

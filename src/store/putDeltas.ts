@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256Hex } from '../delta/contentHash.js';
+
+const NL = Buffer.from('\n');
 import { inboxName } from '../delta/identity.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import { FramelogError } from '../errors.js';
@@ -15,8 +19,10 @@ export interface PutInput {
 /** What `put` did with one delta. */
 export interface PutResult {
   source: string;
-  /** The inbox file, relative to the store root. */
+  /** The inbox file, relative to the store root (a batch file holds several deltas). */
   file: string;
+  /** Its line in `file`, when that is a batch (1-based). */
+  line?: number;
   frame: number;
   writer: string;
   seq: number;
@@ -26,11 +32,17 @@ export interface PutResult {
   written: boolean;
 }
 
+/** True when the bytes can be one line of a batch file: no line break (a pretty-printed file cannot). */
+const oneLine = (b: Uint8Array): boolean => b.indexOf(10) < 0 && b.indexOf(13) < 0;
+
 /**
- * Validates deltas and drops them into the inbox (PROTOCOL §5): every delta is checked before
- * any is written, so one bad input leaves the store untouched. Each file is written to a temp
- * name, fsynced and linked into place (never replacing a file); the inbox folder is fsynced once
- * for the batch, and only then does `putDeltas` return: acknowledged means durable.
+ * Validates deltas and drops them into the inbox (PROTOCOL §3, §5): every delta is checked before
+ * any is written, so one bad input leaves the store untouched. Several deltas go into one batch
+ * file (`batch.<hash>.ndjson`, one delta per line, PROTOCOL v1.1 §3), so a batch costs one file
+ * and two syncs, not two per delta; a delta with line breaks in its bytes, or a lone one, gets a
+ * file of its own. Files are written to a temp name, fsynced and linked into place (never
+ * replacing a file); the inbox folder is fsynced once, and only then does `putDeltas` return:
+ * acknowledged means durable.
  */
 export function putDeltas(ctx: StoreContext, inputs: PutInput[]): PutResult[] {
   const checked = inputs.map((input) => {
@@ -38,12 +50,39 @@ export function putDeltas(ctx: StoreContext, inputs: PutInput[]): PutResult[] {
     if (!check.ok) throw new FramelogError(`${input.source}: ${describeProblem(check.problem)}`, 'bad-delta');
     return { input, delta: check.delta };
   });
-  const results: PutResult[] = [];
-  for (const { input, delta } of checked) {
-    const name = inboxName(delta);
-    const written = createFileDurable(join(ctx.layout.inbox, name), input.bytes, { syncDir: false });
-    results.push({ source: input.source, file: `inbox/${name}`, frame: delta.frame, writer: delta.writer, seq: delta.seq, sha256: delta.sha256, status: delta.status, written });
+  const results: PutResult[] = new Array(checked.length);
+  const result = (i: number, file: string, written: boolean, line?: number): PutResult => {
+    const { input, delta } = checked[i];
+    return { source: input.source, file, ...(line !== undefined ? { line } : {}), frame: delta.frame, writer: delta.writer, seq: delta.seq, sha256: delta.sha256, status: delta.status, written };
+  };
+  const lines: Buffer[] = [];
+  const seen = new Set<string>();
+  const inBatch: Array<{ at: number; line: number }> = [];
+  const alone: number[] = [];
+  checked.forEach((c, i) => {
+    if (checked.length === 1 || !oneLine(c.input.bytes)) return void alone.push(i);
+    const own = inboxName(c.delta);
+    // Already pending as a file of its own, or earlier in this batch: the same delta, not landed twice.
+    const key = `${own}\u0000${c.input.bytes.length}\u0000${sha256Hex(c.input.bytes)}`;
+    if (seen.has(key) || existsSync(join(ctx.layout.inbox, own))) return void (results[i] = result(i, `inbox/${own}`, false));
+    seen.add(key);
+    lines.push(Buffer.from(c.input.bytes.buffer, c.input.bytes.byteOffset, c.input.bytes.byteLength), NL);
+    inBatch.push({ at: i, line: lines.length / 2 });
+  });
+  let wroteAny = false;
+  if (inBatch.length > 0) {
+    const text = Buffer.concat(lines);
+    const name = `batch.${sha256Hex(text).slice(0, 24)}.ndjson`;
+    const written = createFileDurable(join(ctx.layout.inbox, name), text, { syncDir: false });
+    wroteAny = written;
+    for (const { at, line } of inBatch) results[at] = result(at, `inbox/${name}`, written, line);
   }
-  if (results.some((r) => r.written)) fsyncDir(ctx.layout.inbox);
+  for (const i of alone) {
+    const name = inboxName(checked[i].delta);
+    const written = createFileDurable(join(ctx.layout.inbox, name), checked[i].input.bytes, { syncDir: false });
+    wroteAny ||= written;
+    results[i] = result(i, `inbox/${name}`, written);
+  }
+  if (wroteAny) fsyncDir(ctx.layout.inbox);
   return results;
 }

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MergeRecord } from '../merge/records.js';
-import { fsyncDir, moveNoReplace, truncateDurable } from './durableFs.js';
+import { createFileDurable, fsyncDir, moveNoReplace, truncateDurable } from './durableFs.js';
+import { decodeSegment, segmentName } from './archiveSegment.js';
 import { journalIndexPath } from './journalIndex.js';
 import { readJournal } from './journalFile.js';
 import { archiveDirName } from './layout.js';
@@ -46,6 +47,17 @@ export function rewindStore(ctx: StoreContext, keep: number): number[] {
   const frames = new Set(removed);
   const lastKept = keep > 0 ? records[keep - 1].value.frame : null;
   for (const f of [...removed].reverse()) {
+    const seg = join(l.root, segmentName(f));
+    if (existsSync(seg)) {
+      // Each delta of the segment goes back as a file of its own (durable before the segment goes).
+      for (const e of decodeSegment(readFileSync(seg), segmentName(f))) {
+        const there = join(l.inbox, e.name);
+        if (existsSync(there) && Buffer.compare(readFileSync(there), e.bytes) === 0) continue;
+        createFileDurable(join(l.inbox, freeName(l.inbox, e.name)), e.bytes, { syncDir: false });
+      }
+      fsyncDir(l.inbox);
+      unlinkSync(seg);
+    }
     const dir = join(l.root, archiveDirName(f));
     if (!existsSync(dir)) continue;
     for (const n of readdirSync(dir)) backToInbox(ctx, join(dir, n), n);

@@ -1,13 +1,15 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../delta/contentHash.js';
 import { FramelogError } from '../errors.js';
 import { mergeFrame, type PendingDelta } from '../merge/mergeFrame.js';
 import type { MergeRecord, QuarantineRef } from '../merge/records.js';
-import { appendDurable, fsyncDir, writeFileDurable } from './durableFs.js';
+import { stateJson } from '../merge/canonicalState.js';
+import { appendDurable, createFileDurable, fsyncDir, writeAll, writeFileDurable } from './durableFs.js';
+import { encodeSegment, segmentName } from './archiveSegment.js';
+import { checkpointDue, markCheckpoint, thinSnapshots } from './checkpoints.js';
 import { archiveHash, scanInbox, type InboxScan } from './inbox.js';
 import { lineHash } from './journalFile.js';
-import { archiveDirName } from './layout.js';
 import { clearIntent, journalSizes, writeIntent, type MergeIntent } from './mergeIntent.js';
 import type { MergeSession } from './mergeSession.js';
 import { writeSnapshot } from './snapshots.js';
@@ -76,22 +78,81 @@ function quarantineName(ctx: StoreContext, name: string, taken: Set<string>): st
 }
 
 /**
- * Commits one merge: intent, moves (inbox → archive, bad files → quarantine), conflict and event
- * lines, then the merge record (the commit point), then the snapshot. Every step is fsynced
+ * What a run of merges knows about the batches it takes apart: the entries of each batch not yet
+ * committed, and the entries that now wait in files of their own.
+ */
+interface RunBook {
+  /** Batch file → names of its entries (valid and bad) no merge of this run has committed yet. */
+  waiting: Map<string, Set<string>>;
+  /** Entry name → the inbox file that holds it now (written out of its batch by an earlier step). */
+  ownFile: Map<string, string>;
+  /** Entry name → its bytes (to write one out of its batch). */
+  bytesOf: Map<string, Uint8Array>;
+}
+
+function bookOf(scan: InboxScan): RunBook {
+  const book: RunBook = { waiting: new Map(), ownFile: new Map(), bytesOf: new Map() };
+  for (const e of [...scan.valid, ...scan.bad]) {
+    if (e.source === e.name) continue;
+    let set = book.waiting.get(e.source);
+    if (!set) book.waiting.set(e.source, (set = new Set()));
+    set.add(e.name);
+  }
+  for (const v of scan.valid) if (v.source !== v.name) book.bytesOf.set(v.name, v.bytes);
+  return book;
+}
+
+/** Writes the segment file (new name, one write, fdatasync); the caller syncs `archive/`. */
+function writeSegment(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    writeAll(fd, bytes);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Commits one merge: intent; the archive segment (every delta of the merge in one file, one
+ * sync); quarantined files; batch lines that must wait for a later merge written out as files of
+ * their own; conflict and event lines; then the merge record (the commit point); then the taken
+ * inbox files are removed and, at a checkpoint, the snapshot is written. Every step is synced
  * before the next, so a crash at any point leaves either the old state or the new one.
  */
-function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanStep, bad: InboxScan['bad'], now: number): MergeRecord {
-  const archiveRel = archiveDirName(step.frame);
-  const pending: PendingDelta[] = step.deltas.map((v) => ({ delta: v.delta, file: `${archiveRel}/${v.name}` }));
+function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanStep, bad: InboxScan['bad'], now: number, book: RunBook): MergeRecord {
+  const root = ctx.layout.root;
+  const segRel = segmentName(step.frame);
+  const entries = [...step.deltas].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const pending: PendingDelta[] = entries.map((v) => ({ delta: v.delta, file: `${segRel}#${v.name}` }));
   const taken = new Set<string>();
   const quarantined: QuarantineRef[] = [];
-  const intent: MergeIntent = { frame: step.frame, moves: [], written: [], sizes: journalSizes(ctx) };
-  for (const v of step.deltas) intent.moves.push({ from: `inbox/${v.name}`, to: `${archiveRel}/${v.name}` });
+  const intent: MergeIntent = { frame: step.frame, moves: [], written: [], sizes: journalSizes(ctx), consumed: [] };
+  if (entries.length > 0) intent.segment = segRel;
+  const quarantineCopies: Array<{ path: string; bytes: Uint8Array }> = [];
+  const whyFiles: Array<{ path: string; text: string }> = [];
   for (const b of bad) {
     const q = quarantineName(ctx, b.name, taken);
-    intent.moves.push({ from: `inbox/${b.name}`, to: `quarantine/${q}` });
+    if (b.bytes) {
+      intent.written.push(`quarantine/${q}`);
+      quarantineCopies.push({ path: `quarantine/${q}`, bytes: b.bytes });
+    } else intent.moves.push({ from: `inbox/${b.name}`, to: `quarantine/${q}` });
     intent.written.push(`quarantine/${q}.why.json`);
+    whyFiles.push({ path: `quarantine/${q}.why.json`, text: JSON.stringify({ file: b.name, why: b.why, merge: step.frame, utc: new Date(now).toISOString() }) + '\n' });
     quarantined.push({ file: b.name, why: b.why });
+  }
+  // Which inbox files this merge empties, and which batch lines must wait alone for a later merge.
+  const sources = new Set<string>();
+  const takenNames = new Set<string>();
+  for (const e of [...entries, ...bad]) {
+    takenNames.add(e.name);
+    sources.add(book.ownFile.get(e.name) ?? e.source);
+  }
+  const waitAlone: string[] = [];
+  for (const src of sources) {
+    const left = book.waiting.get(src);
+    if (left) for (const n of left) if (!takenNames.has(n)) waitAlone.push(n);
+    intent.consumed!.push(`inbox/${src}`);
   }
   const plan = ctx.plan;
   const outcome = mergeFrame(session.state, {
@@ -99,61 +160,109 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   });
   const conflictText = outcome.conflicts.map((c) => JSON.stringify(c) + '\n').join('');
   const eventText = outcome.events.map((e) => JSON.stringify(e) + '\n').join('');
+  // The checkpoint policy counts the bytes of what was applied (not of skipped copies).
+  const appliedIds = new Set(outcome.record.applied.map((r) => `${r.frame}/${r.writer}/${r.seq}/${r.sha256}`));
+  let appliedBytes = 0;
+  for (const v of entries) if (appliedIds.has(`${v.delta.frame}/${v.delta.writer}/${v.delta.seq}/${v.delta.sha256}`)) appliedBytes += v.bytes.length;
+  const clock = session.clock;
+  clock.bytesSince += appliedBytes;
+  clock.mergesSince++;
+  const checkpoint = checkpointDue(clock, plan);
+  const stateText = checkpoint ? stateJson(session.state) : undefined;
+  const { conflicts, ...head } = outcome.record;
   const record: MergeRecord = {
-    ...outcome.record,
+    ...head,
+    conflicts,
+    ...(stateText !== undefined ? { state_sha256: sha256Hex(stateText) } : {}),
     conflicts_sha256: sha256Hex(conflictText),
     events_sha256: sha256Hex(eventText),
     plan_sha256: ctx.planSha256,
-    archive_sha256: archiveHash(step.deltas),
+    archive_sha256: archiveHash(entries),
     prev: session.head,
   };
   const line = JSON.stringify(record);
-  {
-    writeIntent(ctx, intent);
-    const root = ctx.layout.root;
-    if (step.deltas.length > 0) mkdirSync(join(root, archiveRel), { recursive: true });
-    for (let i = 0; i < bad.length; i++) {
-      const why = { file: bad[i].name, why: bad[i].why, merge: step.frame, utc: new Date(now).toISOString() };
-      writeFileDurable(join(root, intent.written[i]), JSON.stringify(why) + '\n');
-    }
-    for (const m of intent.moves) renameSync(join(root, m.from), join(root, m.to));
-    // The archive must hold the files before the record says they were applied: sync the new
-    // folder and its entry in archive/. The inbox is not synced: a file that reappears there
-    // after a power failure is a redelivered copy, which the next merge skips as a duplicate.
-    if (step.deltas.length > 0) {
-      fsyncDir(join(root, archiveRel));
-      fsyncDir(ctx.layout.archive);
-    }
-    if (bad.length > 0) fsyncDir(ctx.layout.quarantine);
-    const planLine = session.history.lineFor(ctx, step.frame);
-    if (planLine) appendDurable(ctx.layout.plans, planLine);
-    appendDurable(ctx.layout.conflicts, conflictText);
-    appendDurable(ctx.layout.events, eventText);
-    appendDurable(ctx.layout.merges, line + '\n'); // the commit point
+  const segment = entries.length > 0 ? encodeSegment(entries) : undefined;
+  writeIntent(ctx, intent);
+  if (segment) {
+    writeSegment(join(root, segRel), segment);
+    fsyncDir(ctx.layout.archive);
   }
+  for (const c of quarantineCopies) createFileDurable(join(root, c.path), c.bytes, { syncDir: false });
+  for (const w of whyFiles) writeFileDurable(join(root, w.path), w.text);
+  for (const m of intent.moves) renameSync(join(root, m.from), join(root, m.to));
+  if (bad.length > 0) fsyncDir(ctx.layout.quarantine);
+  if (waitAlone.length > 0) {
+    // A batch whose other lines wait for a later frame: those lines become files of their own
+    // (durable before the record, which lets the batch go).
+    for (const n of waitAlone) {
+      const bytes = book.bytesOf.get(n)!;
+      const path = join(ctx.layout.inbox, n);
+      if (createFileDurable(path, bytes, { syncDir: false })) intent.written.push(`inbox/${n}`);
+      else if (Buffer.compare(readFileSync(path), bytes) !== 0) {
+        throw new FramelogError(`inbox/${n}: a file of that name is pending, so a line of its batch cannot wait under it (rename the file)`, 'inbox-clash');
+      }
+      book.ownFile.set(n, n);
+    }
+    writeIntent(ctx, intent); // undo must remove them if the record never lands
+    fsyncDir(ctx.layout.inbox);
+  }
+  for (const src of sources) book.waiting.delete(src);
+  const planLine = session.history.lineFor(ctx, step.frame);
+  if (planLine) appendDurable(ctx.layout.plans, planLine);
+  appendDurable(ctx.layout.conflicts, conflictText);
+  appendDurable(ctx.layout.events, eventText);
+  appendDurable(ctx.layout.merges, line + '\n'); // the commit point
+  // Taken inbox files go only now. Not synced: a file that reappears after a power failure is a
+  // redelivered copy, which the next merge archives as a duplicate.
+  for (const c of intent.consumed!) unlinkIfThere(join(root, c));
   appendJournalIndex(ctx, step.frame, intent.sizes.merges);
   session.head = lineHash(line);
-  session.mergesSinceSnapshot++;
-  if (session.mergesSinceSnapshot >= plan.snapshotEvery) {
-    writeSnapshot(ctx.layout, session.state, session.head);
-    session.mergesSinceSnapshot = 0;
+  session.archived += segment?.length ?? 0;
+  if (stateText !== undefined) {
+    writeSnapshot(ctx.layout, session.state, session.head, session.history.keysChangedBy(step.frame));
+    markCheckpoint(clock, stateText.length);
+    thinSnapshots(ctx.layout, session.archived);
   }
   clearIntent(ctx);
   return record;
 }
 
-/** Moves bad files to quarantine when no merge runs to list them. */
-function quarantineAlone(ctx: StoreContext, bad: InboxScan['bad'], now: number): void {
+function unlinkIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+/**
+ * Moves bad files to quarantine when no merge runs to list them. Bad batch lines are copied
+ * there; the valid lines of such a batch are written out as files of their own; then the batch goes.
+ */
+function quarantineAlone(ctx: StoreContext, scan: InboxScan, now: number): void {
+  const { bad } = scan;
   const taken = new Set<string>();
+  const batches = new Set<string>();
   for (const b of bad) {
     const q = quarantineName(ctx, b.name, taken);
+    if (b.bytes) {
+      createFileDurable(join(ctx.layout.quarantine, q), b.bytes, { syncDir: false });
+      batches.add(b.source);
+    }
     writeFileDurable(join(ctx.layout.quarantine, `${q}.why.json`), JSON.stringify({ file: b.name, why: b.why, merge: null, utc: new Date(now).toISOString() }) + '\n');
-    renameSync(join(ctx.layout.inbox, b.name), join(ctx.layout.quarantine, q));
+    if (!b.bytes) renameSync(join(ctx.layout.inbox, b.name), join(ctx.layout.quarantine, q));
   }
-  if (bad.length > 0) {
-    fsyncDir(ctx.layout.quarantine);
-    fsyncDir(ctx.layout.inbox);
+  if (bad.length === 0) return;
+  fsyncDir(ctx.layout.quarantine);
+  for (const v of scan.valid) {
+    if (!batches.has(v.source)) continue;
+    const path = join(ctx.layout.inbox, v.name);
+    if (!createFileDurable(path, v.bytes, { syncDir: false }) && Buffer.compare(readFileSync(path), v.bytes) !== 0) {
+      throw new FramelogError(`inbox/${v.name}: a file of that name is pending, so a line of its batch cannot wait under it (rename the file)`, 'inbox-clash');
+    }
   }
+  fsyncDir(ctx.layout.inbox);
+  for (const src of batches) unlinkIfThere(join(ctx.layout.inbox, src));
 }
 
 /**
@@ -167,12 +276,13 @@ export function runMerges(ctx: StoreContext, session: MergeSession, opts: MergeO
   const scan = scanInbox(ctx.layout, ctx.plan, session.inbox);
   const steps = planMerges(session.state.frame, scan.valid, opts);
   if (steps.length === 0) {
-    quarantineAlone(ctx, scan.bad, now());
+    quarantineAlone(ctx, scan, now());
     return [];
   }
   const records: MergeRecord[] = [];
+  const book = bookOf(scan);
   for (let i = 0; i < steps.length; i++) {
-    const record = commitMerge(ctx, session, steps[i], i === 0 ? scan.bad : [], now());
+    const record = commitMerge(ctx, session, steps[i], i === 0 ? scan.bad : [], now(), book);
     records.push(record);
     opts.onCommit?.(record);
   }

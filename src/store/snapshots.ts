@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { snapshotJson, type Snapshot } from '../merge/snapshotCodec.js';
+import { snapshotJson, snapshotJsonV1, type Snapshot } from '../merge/snapshotCodec.js';
 import type { MergeState } from '../merge/mergeState.js';
 import { tempNameFor } from './durableFs.js';
 import { snapshotName, type StoreLayout } from './layout.js';
@@ -24,9 +24,12 @@ export function listSnapshotFrames(layout: StoreLayout): number[] {
   return frames.sort((a, b) => a - b);
 }
 
-/** The canonical text of a state's snapshot (what the file holds, and what verify compares). */
-export function snapshotText(state: MergeState, recordSha256: string | null): string {
-  return snapshotJson(state, recordSha256) + '\n';
+/**
+ * The canonical text of a state's snapshot (what the file holds, and what verify compares):
+ * version 2, or version 1 for `version: 1` (the snapshots of stores written before v1.1).
+ */
+export function snapshotText(state: MergeState, recordSha256: string | null, explicitKeys = false, version: 1 | 2 = 2): string {
+  return (version === 1 ? snapshotJsonV1(state, recordSha256) : snapshotJson(state, recordSha256, explicitKeys)) + '\n';
 }
 
 /**
@@ -34,10 +37,10 @@ export function snapshotText(state: MergeState, recordSha256: string | null): st
  * reader never sees half of it, but not fsynced — a snapshot is a cache, and one lost to a power
  * failure is a cache miss (an unreadable one is skipped the same way).
  */
-export function writeSnapshot(layout: StoreLayout, state: MergeState, recordSha256: string | null): void {
+export function writeSnapshot(layout: StoreLayout, state: MergeState, recordSha256: string | null, explicitKeys = false): void {
   const path = join(layout.root, snapshotName(state.frame as number));
   const tmp = tempNameFor(path);
-  writeFileSync(tmp, snapshotText(state, recordSha256));
+  writeFileSync(tmp, snapshotText(state, recordSha256, explicitKeys));
   renameSync(tmp, path);
 }
 

@@ -1,9 +1,11 @@
 import type { MergeRecord } from '../merge/records.js';
 import { createMergeState, type MergeState } from '../merge/mergeState.js';
 import { decodeSnapshot } from '../merge/snapshotCodec.js';
-import { stateSha256 } from '../merge/canonicalState.js';
+import { stateJson } from '../merge/canonicalState.js';
+import { sha256Hex } from '../delta/contentHash.js';
+import type { ItemKeys } from '../merge/itemKey.js';
 import { replayMerge } from '../merge/mergeFrame.js';
-import { appliedDeltasOf } from './archive.js';
+import { appliedArchiveOf } from './archive.js';
 import { lineHash, readJournal, type JournalLine } from './journalFile.js';
 import { PlanHistory } from './planHistory.js';
 import { listSnapshotFrames, readSnapshot } from './snapshots.js';
@@ -32,13 +34,27 @@ export function lastRecordAtOrBelow(records: ReadonlyArray<{ value: MergeRecord 
 /** How many records back `loadStateAt` probes for a snapshot before listing the folder. */
 const SNAPSHOT_PROBE = 256;
 
-/** Decodes the snapshot of record `rec` when it is whole and anchored to that record; else undefined. */
-function trySnapshot(ctx: StoreContext, rec: JournalLine<MergeRecord>): MergeState | undefined {
+/** What {@link loadStateAt} read to build the state: the checkpoint it started from and the replay. */
+export interface LoadInfo {
+  /** Bytes of the canonical state at the snapshot it started from (0: it replayed from the start). */
+  checkpointStateBytes: number;
+  /** Merges replayed after that snapshot, and the bytes of their archived deltas. */
+  replayedMerges: number;
+  replayedBytes: number;
+}
+
+/**
+ * Decodes the snapshot of checkpoint record `rec` when it is whole, anchored to that record and
+ * hashes to its `state_sha256`; else undefined (a cache miss).
+ */
+function trySnapshot(ctx: StoreContext, rec: JournalLine<MergeRecord>, keys: ItemKeys): { state: MergeState; bytes: number } | undefined {
+  if (rec.value.state_sha256 === undefined) return undefined;
   const snap = readSnapshot(ctx.layout, rec.value.frame);
   if (!snap || snap.snapshot.record_sha256 !== lineHash(rec.text)) return undefined;
   try {
-    const state = decodeSnapshot(snap.snapshot);
-    return stateSha256(state) === rec.value.state_sha256 ? state : undefined;
+    const state = decodeSnapshot(snap.snapshot, keys);
+    const text = stateJson(state);
+    return sha256Hex(text) === rec.value.state_sha256 ? { state, bytes: text.length } : undefined;
   } catch {
     return undefined;
   }
@@ -51,7 +67,7 @@ function trySnapshot(ctx: StoreContext, rec: JournalLine<MergeRecord>): MergeSta
  * cost is that of at most `snapshotEvery` merges of replay, whatever the history length. A
  * snapshot that does not match its record is skipped as a cache miss (verify reports it).
  */
-export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHistory.load(ctx), index?: JournalIndex): MergeState {
+export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHistory.load(ctx), index?: JournalIndex, info?: LoadInfo): MergeState {
   const idx = index ?? openJournalIndex(ctx);
   try {
     const target = frame === undefined ? idx.count - 1 : idx.lastAtOrBelow(frame);
@@ -61,8 +77,12 @@ export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHis
     const floor = Math.max(0, target - SNAPSHOT_PROBE);
     for (let i = target; i >= floor && !state; i--) {
       if (!existsSync(join(ctx.layout.root, snapshotName(idx.frameAt(i))))) continue;
-      state = trySnapshot(ctx, idx.read(i, i)[0]);
-      if (state) from = i + 1;
+      const got = trySnapshot(ctx, idx.read(i, i)[0], history.planAt(idx.frameAt(i)).keys);
+      if (got) {
+        state = got.state;
+        from = i + 1;
+        if (info) info.checkpointStateBytes = got.bytes;
+      }
     }
     if (!state && floor > 0) {
       // Snapshots are sparse here: list them instead of probing record by record.
@@ -70,9 +90,11 @@ export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHis
       for (const f of listSnapshotFrames(ctx.layout).filter((f) => f <= targetFrame).reverse()) {
         const i = idx.lastAtOrBelow(f);
         if (i < 0 || idx.frameAt(i) !== f) continue;
-        state = trySnapshot(ctx, idx.read(i, i)[0]);
-        if (state) {
+        const got = trySnapshot(ctx, idx.read(i, i)[0], history.planAt(f).keys);
+        if (got) {
+          state = got.state;
           from = i + 1;
+          if (info) info.checkpointStateBytes = got.bytes;
           break;
         }
       }
@@ -81,7 +103,12 @@ export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHis
     for (let i = from; i <= target; i += 1000) {
       for (const r of idx.read(i, Math.min(target, i + 999))) {
         const plan = history.planAt(r.value.frame);
-        replayMerge(state, r.value.frame, appliedDeltasOf(ctx, r.value, plan), plan.keys);
+        const { deltas, bytes } = appliedArchiveOf(ctx, r.value, plan);
+        replayMerge(state, r.value.frame, deltas, plan.keys);
+        if (info) {
+          info.replayedMerges++;
+          info.replayedBytes += bytes;
+        }
       }
     }
     return state;

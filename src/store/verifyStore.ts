@@ -10,7 +10,9 @@ import { mergeFrame } from '../merge/mergeFrame.js';
 import type { ConflictRecord, EventRecord, MergeRecord } from '../merge/records.js';
 import { readArchive } from './archive.js';
 import { readJournal, lineHash, type JournalLine } from './journalFile.js';
-import { archiveDirName, snapshotName } from './layout.js';
+import { snapshotName } from './layout.js';
+import { segmentName } from './archiveSegment.js';
+import { stateSha256 } from '../merge/canonicalState.js';
 import { PlanHistory } from './planHistory.js';
 import { listSnapshotFrames, readSnapshot, snapshotText } from './snapshots.js';
 import type { StoreContext } from './storeContext.js';
@@ -47,8 +49,8 @@ function groupByMerge<T extends { merge: number }>(lines: Array<JournalLine<T>>)
 
 /**
  * Checks a store end to end (PROTOCOL §3, §5): the merge journal's hash chain; every merge
- * recomputed from its archive folder (applied, late, duplicates, fallback, skewed, conflicts,
- * events and `state_sha256`); every snapshot compared whole, stamps included. A missing snapshot
+ * recomputed from its archive (applied, late, duplicates, fallback, skewed, conflicts,
+ * events, and `state_sha256` where the record carries one); every snapshot compared whole, stamps included. A missing snapshot
  * is a cache miss, not a fault. Faults name the file, and the line or frame.
  */
 export function verifyStore(ctx: StoreContext): VerifyReport {
@@ -84,7 +86,7 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
     }
   }
   for (const d of readdirSync(ctx.layout.archive)) {
-    const m = /^merge-(\d+)$/.exec(d);
+    const m = /^merge-(\d+)(?:\.ndjson)?$/.exec(d);
     if (m && !recordFrames.has(Number(m[1])) && !inProgress) fault({ file: `archive/${d}`, frame: Number(m[1]), message: 'archived deltas of a merge that has no merge record (a record was dropped?)' });
   }
   // The quarantine's .why.json files say which merge set each file aside.
@@ -110,7 +112,7 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
   const state = createMergeState();
   for (const r of records) {
     const rec = r.value;
-    const where = archiveDirName(rec.frame);
+    const where = segmentName(rec.frame);
     const plan = history.planAt(rec.frame);
     const archived = readArchive(ctx, rec.frame, plan);
     const broken = archived.find((a) => !a.delta);
@@ -119,8 +121,7 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
       break;
     }
     report.deltas += archived.length;
-    const names = archived.map((a) => ({ name: a.file.slice(where.length + 1), bytesSha256: a.bytesSha256 }));
-    if (archiveHash(names) !== rec.archive_sha256) {
+    if (archiveHash(archived) !== rec.archive_sha256) {
       fault({ file: where, frame: rec.frame, message: 'archive folder differs from what the merge archived (a file was edited, added or removed)' });
       break;
     }
@@ -152,7 +153,7 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
       fault({ file: where, frame: rec.frame, message: `recomputed merge differs from its record in ${bad.join(', ')} (an archived delta or the record was changed)` });
       break;
     }
-    if (got.state_sha256 !== rec.state_sha256) {
+    if (rec.state_sha256 !== undefined && stateSha256(state) !== rec.state_sha256) {
       fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: 'state_sha256 differs from the state recomputed from the archive' });
       break;
     }
@@ -174,7 +175,7 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
       const anchor = snap?.snapshot.record_sha256 ?? null;
       if (!snap) {
         fault({ file: snapshotName(rec.frame), frame: rec.frame, message: 'snapshot unreadable (a cache: delete it; a power failure can cut an unsynced snapshot short)' });
-      } else if (canon(snap.snapshot) + '\n' !== snapshotText(state, anchor)) {
+      } else if (canon(snap.snapshot) + '\n' !== snapshotText(state, anchor, history.keysChangedBy(rec.frame), snap.snapshot.v === 2 ? 2 : 1)) {
         fault({ file: snapshotName(rec.frame), frame: rec.frame, message: 'snapshot differs from the state recomputed at its frame (edited or corrupt)' });
       } else if (anchor !== lineHash(r.text)) {
         fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: `merge record differs from the one ${snapshotName(rec.frame)} was written after (record edited)` });

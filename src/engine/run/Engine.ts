@@ -164,7 +164,7 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
     if (frame > records[records.length - 1].value.frame) throw new FramelogError(`fork(${frame}): the run has only reached frame ${records[records.length - 1].value.frame}`, 'bad-argument');
     forkStore(this.dir, o.dir, frame);
     const m = this.manifest;
-    const parent = { name: m.name, seed: m.seed, dir: this.dir, frame, record_sha256: lineHash(records[i].text), state_sha256: records[i].value.state_sha256 };
+    const parent = { name: m.name, seed: m.seed, dir: this.dir, frame, record_sha256: lineHash(records[i].text), state_sha256: records[i].value.state_sha256 ?? null };
     const params = { ...m.params, ...(o.params ?? {}) } as P;
     writeRunManifest(o.dir, { ...m, name: o.name ?? m.name, seed: String(o.seed ?? m.seed), params, parent });
     return new Engine<P>({ ...this.opts, dir: o.dir, seed: o.seed ?? m.seed, name: o.name ?? m.name, params, start: m.clock.start, stepMs: m.clock.stepMs, shards: m.shards, workers: o.workers ?? this.opts.workers });

@@ -4,7 +4,7 @@ import { FramelogError } from '../../errors.js';
 import { createFileDurable, fsyncDir } from '../../store/durableFs.js';
 import { storeLayout } from '../../store/layout.js';
 
-const ARCHIVE_DIR = /^merge-(\d+)$/;
+const ARCHIVE_DIR = /^merge-(\d+)(\.ndjson)?$/;
 const SNAPSHOT_FILE = /^frame-(\d+)\.json$/;
 
 /** The lines of an NDJSON file whose `field` is ≤ `frame` (a prefix: journals ascend by merge). */
@@ -48,7 +48,10 @@ export function forkStore(from: string, to: string, frame: number): void {
   for (const [s, d, field] of journals) if (existsSync(s)) createFileDurable(d, Buffer.from(keepLines(s, field, frame)));
   for (const name of readdirSync(src.archive)) {
     const m = ARCHIVE_DIR.exec(name);
-    if (m && Number(m[1]) <= frame) copyTree(join(src.archive, name), join(dst.archive, name));
+    if (m && Number(m[1]) <= frame) {
+      if (m[2]) copyFileSync(join(src.archive, name), join(dst.archive, name)); // a segment
+      else copyTree(join(src.archive, name), join(dst.archive, name));
+    }
   }
   for (const name of readdirSync(src.snapshots)) {
     const m = SNAPSHOT_FILE.exec(name);

@@ -15,7 +15,7 @@ export interface RunTotals {
   duplicates: number;
   conflicts: number;
   quarantined: number;
-  /** State hash after the last merge. */
+  /** State hash of the last checkpoint merge (records between checkpoints carry none). */
   state_sha256: string | null;
 }
 
@@ -34,6 +34,6 @@ export function addRecord(t: RunTotals, r: MergeRecord): RunTotals {
   t.duplicates += r.duplicates.length;
   t.conflicts += r.conflicts;
   t.quarantined += r.quarantined.length;
-  t.state_sha256 = r.state_sha256;
+  if (r.state_sha256 !== undefined) t.state_sha256 = r.state_sha256;
   return t;
 }

@@ -4,7 +4,7 @@ import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
 import { journalIndexPath } from '../../store/journalIndex.js';
 import { readLog } from '../../store/journalQueries.js';
-import { archiveDirName } from '../../store/layout.js';
+import { segmentName } from '../../store/archiveSegment.js';
 import { acquireMergeLock, type MergeLock } from '../../store/mergeLock.js';
 import { openStoreContext } from '../../store/storeContext.js';
 import type { Arrival, PutOutcome, Transport } from '../transport.js';
@@ -300,7 +300,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     },
 
     commitMerge(record: MergeRecord) {
-      commitAll(mergeMessage(record), ['inbox', 'quarantine', 'journal', 'snapshots', archiveDirName(record.frame)]);
+      commitAll(mergeMessage(record), ['inbox', 'quarantine', 'journal', 'snapshots', segmentName(record.frame)]);
     },
 
     async ack() {
@@ -339,6 +339,6 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
 function mergeMessage(r: MergeRecord): string[] {
   return [
     `merge frame ${r.frame}`,
-    `applied ${r.applied.length}, late ${r.late.length}, duplicates ${r.duplicates.length}, fallback ${r.fallback.length}, missing ${r.missing.length}, quarantined ${r.quarantined.length}, conflicts ${r.conflicts}\nstate_sha256 ${r.state_sha256}`,
+    `applied ${r.applied.length}, late ${r.late.length}, duplicates ${r.duplicates.length}, fallback ${r.fallback.length}, missing ${r.missing.length}, quarantined ${r.quarantined.length}, conflicts ${r.conflicts}\n${r.state_sha256 ? `state_sha256 ${r.state_sha256}` : 'no checkpoint'}`,
   ];
 }

@@ -7,7 +7,7 @@ import type { Plan } from '../../delta/plan.js';
 import type { JsonValue } from '../../delta/types.js';
 import { toState } from '../../merge/canonicalState.js';
 import { queryConflicts, queryEvents, readLog } from '../../store/journalQueries.js';
-import { archiveDirName } from '../../store/layout.js';
+import { readArchiveEntries } from '../../store/archive.js';
 import { loadStateAt } from '../../store/stateAt.js';
 import { openStoreContext, type StoreContext } from '../../store/storeContext.js';
 import { verifyStore } from '../../store/verifyStore.js';
@@ -107,10 +107,7 @@ export async function digestStore(ctx: StoreContext): Promise<StoreDigest> {
   }
   const archives: Record<number, string[]> = {};
   for (const r of log) {
-    const d = join(ctx.layout.root, archiveDirName(r.frame));
-    let names: string[] = [];
-    try { names = readdirSync(d).filter((n) => !n.startsWith('.')); } catch { /* a merge with nothing to archive */ }
-    archives[r.frame] = names.map((n) => sha256Hex(readFileSync(join(d, n)))).sort();
+    archives[r.frame] = readArchiveEntries(ctx, r.frame).entries.map((e) => sha256Hex(e.bytes)).sort();
   }
   const quarantine = readdirSync(ctx.layout.quarantine)
     .filter((n) => n.endsWith('.why.json'))
