@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['merge', 'streams', 'engine', 'server', 'transports'];
+const BENCHES = ['merge', 'scale', 'streams', 'engine', 'server', 'transports'];
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, '..');

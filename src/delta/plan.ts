@@ -50,7 +50,7 @@ export const DEFAULT_PLAN: Readonly<Plan> = Object.freeze({
 });
 
 /** Plan fields with no default: absent unless given. */
-const OPTIONAL_FIELDS = new Set(['$schema', 'transport', 'streams']);
+const OPTIONAL_FIELDS = new Set(['$schema', 'transport', 'streams', 'snapshotEvery']);
 
 /** The largest `maxDeltaBytes` a plan may set (64 MiB). */
 export const MAX_DELTA_BYTES_CEILING = 67_108_864;

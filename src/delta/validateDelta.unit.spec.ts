@@ -72,7 +72,9 @@ describe('validateDelta', () => {
 
 describe('parsePlan', () => {
   it('fills defaults and names the field of a bad plan', () => {
-    expect(parsePlan({})).toMatchObject({ version: 1, snapshotEvery: 1, maxDeltaBytes: 1048576, frameTimeoutMs: 30000 });
+    expect(parsePlan({})).toMatchObject({ version: 1, maxDeltaBytes: 1048576, frameTimeoutMs: 30000 });
+    expect(parsePlan({}).snapshotEvery).toBeUndefined(); // v1.1: checkpoints follow the bytes merged
+    expect(parsePlan({ snapshotEvery: 7 }).snapshotEvery).toBe(7);
     expect(() => parsePlan({ snapshotEvery: 0 })).toThrow(/framelog\.json: snapshotEvery: must be an integer from 1/);
     expect(() => parsePlan({ shape: { frame: 'counters' } })).toThrow(/shape\.frame: cannot remap/);
     expect(() => parsePlan({ writers: ['a', 'a'] })).toThrow(/writers: lists a twice/);

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listSnapshotFrames } from './snapshots.js';
 import { copyStore } from './copyStore.js';
 import { landDeltas } from './landDeltas.js';
 import { openMergerOn } from './openStore.js';
@@ -43,7 +44,8 @@ describe('copyStore', () => {
     const src = initStore(join(root, 'src'), { writers: ['w1', 'w2'], snapshotEvery: 3 });
     mergeFrames(src, 1, 12);
     const r = copyStore(src, join(root, 'copy'), { chunk: 5 });
-    expect(r).toEqual({ merges: 12, frame: 12, snapshots: 4 });
+    expect(r).toEqual({ merges: 12, frame: 12, snapshots: listSnapshotFrames(src.layout).length });
+    expect(r.snapshots).toBeGreaterThan(0);
     const copy = openStoreContext(join(root, 'copy'));
     for (const rel of ['journal/merges.ndjson', 'journal/conflicts.ndjson', 'journal/events.ndjson']) same(src, copy, rel);
     expect(files(copy.layout.archive)).toEqual(files(src.layout.archive));

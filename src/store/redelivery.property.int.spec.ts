@@ -1,7 +1,7 @@
 // PROTOCOL §2 rule 5 at store level: put every archived delta back into the inbox (new names) and
 // merge again: the state does not change, nothing is applied, identical copies are duplicates,
 // conflicting copies are delta conflicts again, fallbacks are fallbacks again; verify stays ok.
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import type { ValidDelta } from '../delta/types.js';
 import type { DeltaConflict } from '../merge/records.js';
 import { deltaSetArb, TEST_KEYS, TEST_PLAN } from '../testing/deltaArbitraries.js';
 import { givenStore } from '../testing/given.js';
+import { readArchiveEntries } from './archive.js';
 
 const ref = (r: { frame: number; writer: string; seq: number; sha256: string }): string => `${r.frame}/${r.writer}/${r.seq}/${r.sha256}`;
 
@@ -35,12 +36,12 @@ describe('redelivery of the whole archive (PROTOCOL §2.5)', () => {
 
           // Every archived file back into the inbox under a new name.
           const copies: Array<{ name: string; delta: ValidDelta }> = [];
-          for (const folder of readdirSync(join(s.dir, 'archive')).sort()) {
-            for (const file of readdirSync(join(s.dir, 'archive', folder)).sort()) {
-              const name = `redelivered.${folder}.${file}`;
-              copyFileSync(join(s.dir, 'archive', folder, file), join(s.dir, 'inbox', name));
+          for (const r of log) {
+            for (const e of readArchiveEntries(s.store.context, r.frame).entries) {
+              const name = `redelivered.${r.frame}.${e.name}`;
+              writeFileSync(join(s.dir, 'inbox', name), e.bytes);
               const check = parseDelta(readFileSync(join(s.dir, 'inbox', name)), TEST_PLAN);
-              if (!check.ok) throw new Error(`archived file ${folder}/${file} does not parse`);
+              if (!check.ok) throw new Error(`archived delta ${r.frame}/${e.name} does not parse`);
               copies.push({ name, delta: check.delta });
             }
           }
@@ -49,7 +50,7 @@ describe('redelivery of the whole archive (PROTOCOL §2.5)', () => {
           const records = await s.merge();
           expect(records).toHaveLength(1);
           const rec = records[0];
-          const archiveRel = `archive/merge-${String(last + 1).padStart(9, '0')}`;
+          const archiveRel = `archive/merge-${String(last + 1).padStart(9, '0')}.ndjson`;
           expect(rec.frame).toBe(last + 1);
           expect(rec.applied).toEqual([]);
           expect(rec.late).toEqual([]);
@@ -69,7 +70,7 @@ describe('redelivery of the whole archive (PROTOCOL §2.5)', () => {
           expect(conflicts.every((c) => c.kind === 'delta')).toBe(true);
           const show = (c: { frame: number; writer: string; seq: number; kept: string; sha256: string; file: string }) => JSON.stringify([c.frame, c.writer, c.seq, c.kept, c.sha256, c.file]);
           expect(conflicts.flatMap((c) => c.others.map((o) => show({ ...c, ...o }))).sort()).toEqual(
-            conflicting.map((c) => show({ ...c.delta, kept: kept.get(idOf(c.delta))!, file: `${archiveRel}/${c.name}` })).sort(),
+            conflicting.map((c) => show({ ...c.delta, kept: kept.get(idOf(c.delta))!, file: `${archiveRel}#${c.name}` })).sort(),
           );
           for (const c of conflicts) expect([c.other, c.file]).toEqual([c.others[0].sha256, c.others[0].file]);
 
@@ -77,7 +78,7 @@ describe('redelivery of the whole archive (PROTOCOL §2.5)', () => {
           expect(await s.stateJson(last)).toBe(before);
           expect(readdirSync(join(s.dir, 'inbox'))).toEqual([]);
           expect(readdirSync(join(s.dir, 'quarantine'))).toEqual([]);
-          expect(readdirSync(join(s.dir, archiveRel)).sort()).toEqual(copies.map((c) => c.name).sort());
+          expect(readArchiveEntries(s.store.context, last + 1).entries.map((e) => e.name).sort()).toEqual(copies.map((c) => c.name).sort());
           const report = await s.verify();
           expect(report.faults).toEqual([]);
           expect(report.ok).toBe(true);

@@ -154,6 +154,17 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
     if (left) for (const n of left) if (!takenNames.has(n)) waitAlone.push(n);
     intent.consumed!.push(`inbox/${src}`);
   }
+  // Lines that wait alone are listed in the intent before they are written (an undo removes them);
+  // a file already pending under such a name is left alone when it holds the same bytes.
+  const toWrite = waitAlone.filter((n) => {
+    const path = join(ctx.layout.inbox, n);
+    if (!existsSync(path)) return true;
+    if (Buffer.compare(readFileSync(path), book.bytesOf.get(n)!) !== 0) {
+      throw new FramelogError(`inbox/${n}: a file of that name is pending, so a line of its batch cannot wait under it (rename the file)`, 'inbox-clash');
+    }
+    return false;
+  });
+  for (const n of toWrite) intent.written.push(`inbox/${n}`);
   const plan = ctx.plan;
   const outcome = mergeFrame(session.state, {
     frame: step.frame, deltas: pending, quarantined, keys: plan.keys, expectedWriters: plan.writers, nowMs: now, maxSkewMs: plan.maxSkewMs,
@@ -194,16 +205,12 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   if (waitAlone.length > 0) {
     // A batch whose other lines wait for a later frame: those lines become files of their own
     // (durable before the record, which lets the batch go).
-    for (const n of waitAlone) {
-      const bytes = book.bytesOf.get(n)!;
-      const path = join(ctx.layout.inbox, n);
-      if (createFileDurable(path, bytes, { syncDir: false })) intent.written.push(`inbox/${n}`);
-      else if (Buffer.compare(readFileSync(path), bytes) !== 0) {
-        throw new FramelogError(`inbox/${n}: a file of that name is pending, so a line of its batch cannot wait under it (rename the file)`, 'inbox-clash');
+    for (const n of toWrite) {
+      if (!createFileDurable(join(ctx.layout.inbox, n), book.bytesOf.get(n)!, { syncDir: false })) {
+        throw new FramelogError(`inbox/${n}: appeared while the merge ran (a second writer of that name?)`, 'inbox-clash');
       }
-      book.ownFile.set(n, n);
     }
-    writeIntent(ctx, intent); // undo must remove them if the record never lands
+    for (const n of waitAlone) book.ownFile.set(n, n);
     fsyncDir(ctx.layout.inbox);
   }
   for (const src of sources) book.waiting.delete(src);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './openStore.js';
+import { readArchiveEntries } from './archive.js';
 import { acquireMergeLock } from './mergeLock.js';
 
 const dirs: string[] = [];
@@ -34,8 +35,9 @@ describe('filesystem store', () => {
     const [r] = await s.put([bytes]);
     expect(readFileSync(join(s.dir, r.file))).toEqual(bytes);
     await s.merge();
-    const archived = readdirSync(join(s.dir, 'archive', 'merge-000000001'));
-    expect(readFileSync(join(s.dir, 'archive', 'merge-000000001', archived[0]))).toEqual(bytes);
+    const [entry] = readArchiveEntries(s.context, 1).entries;
+    expect(Buffer.from(entry.bytes)).toEqual(bytes);
+    expect(entry.name).toBe(r.file.slice('inbox/'.length));
   });
 
   it('put is all or nothing: one bad delta refuses the batch, naming it', async () => {

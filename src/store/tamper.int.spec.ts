@@ -17,7 +17,19 @@ import { verifyStore, type VerifyReport } from './verifyStore.js';
 
 const cliJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const T = (s: number): string => new Date(Date.parse('2026-03-01T10:00:00Z') + s * 1000).toISOString();
-const archiveOf = (frame: number): string => `archive/merge-${String(frame).padStart(9, '0')}`;
+const archiveOf = (frame: number): string => `archive/merge-${String(frame).padStart(9, '0')}.ndjson`;
+
+/** Rewrites the first delta of merge `frame`'s segment that `pick` selects, through `change`. */
+function editArchived(dir: string, frame: number, pick: (d: Record<string, any>) => boolean, change: (d: Record<string, any>) => void): void {
+  const rel = archiveOf(frame);
+  const ls = lines(dir, rel).map((l) => JSON.parse(l) as { name: string; delta?: Record<string, any>; text?: string });
+  const e = ls.find((x) => pick(x.delta ?? JSON.parse(x.text!)))!;
+  const d = e.delta ?? JSON.parse(e.text!);
+  change(d);
+  e.delta = d;
+  delete e.text;
+  writeLines(dir, rel, ls.map((x) => JSON.stringify(x)));
+}
 const snapshotOf = (frame: number): string => `snapshots/frame-${String(frame).padStart(9, '0')}.json`;
 
 let s: GivenStore;
@@ -61,7 +73,7 @@ function cliVerify(dir: string): { status: number | null; stderr: string } {
 }
 
 beforeAll(async () => {
-  s = await givenStore({ writers: ['w1', 'w2', 'w3'] });
+  s = await givenStore({ writers: ['w1', 'w2', 'w3'], snapshotEvery: 1 });
   // Merge 1: w1 and w2 disagree on a field and on item posts/1; counters; an event.
   await s.put(
     delta({ frame: 1, writer: 'w1', utc: T(0), set: { agents: { '42': { status: 'idle' } } }, items: { posts: [{ id: 1, title: 'a' }] }, counters: { n: 1 }, events: [{ type: 'birth', id: 'a1' }] }),
@@ -117,14 +129,8 @@ describe('the untouched store', () => {
 
 describe('verify catches tampering', () => {
   it('an edited archived delta (a counter value): names its archive folder or file', async () => {
-    const { dir, report } = await tampered((d) => {
-      const folder = join(d, archiveOf(2));
-      const file = readdirSync(folder).find((n) => (JSON.parse(readFileSync(join(folder, n), 'utf8')) as { counters?: { n?: number } }).counters?.n === 3)!;
-      const v = JSON.parse(readFileSync(join(folder, file), 'utf8'));
-      v.counters.n = 30;
-      writeFileSync(join(folder, file), JSON.stringify(v));
-    });
-    expectFault(report, new RegExp(`^${archiveOf(2)}(/|$)`));
+    const { dir, report } = await tampered((d) => editArchived(d, 2, (v) => v.counters?.n === 3, (v) => void (v.counters.n = 30)));
+    expectFault(report, new RegExp(`^${archiveOf(2)}(#|$)`));
     const cli = cliVerify(dir);
     expect(cli.status).toBe(1);
     expect(cli.stderr).toContain(archiveOf(2));
@@ -254,14 +260,8 @@ describe('verify catches edits beyond the chain: the last record, fallbacks, qua
 
   it('an archived fallback delta edited (its meta, its utc)', async () => {
     for (const change of [(v: Record<string, any>) => void (v.meta = { edited: true }), (v: Record<string, any>) => void (v.utc = '2026-03-01T09:00:00Z')]) {
-      const { report } = await tampered((d) => {
-        const folder = join(d, archiveOf(2));
-        const file = readdirSync(folder).find((n) => JSON.parse(readFileSync(join(folder, n), 'utf8')).status === 'fallback')!;
-        const v = JSON.parse(readFileSync(join(folder, file), 'utf8'));
-        change(v);
-        writeFileSync(join(folder, file), JSON.stringify(v));
-      });
-      expectFault(report, new RegExp(`^${archiveOf(2)}(/|$)`));
+      const { report } = await tampered((d) => editArchived(d, 2, (v) => v.status === 'fallback', change));
+      expectFault(report, new RegExp(`^${archiveOf(2)}(#|$)`));
     }
   });
 });
