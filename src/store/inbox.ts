@@ -5,12 +5,15 @@ import { sha256Hex } from '../delta/contentHash.js';
 import type { ValidDelta } from '../delta/types.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import type { StoreLayout } from './layout.js';
+import { inboxName } from '../delta/identity.js';
 
 /** A pending delta that validated. */
 export interface InboxDelta {
   /**
-   * Its name: the inbox file's, or for line N of a batch `B.ndjson`, `B.line-N.json` (the name it
-   * is archived under, and the file it becomes if it has to wait alone for a later merge).
+   * Its name: the inbox file's; for a line of a batch, the name `put` gives a delta of its own
+   * (`frame-000530.w3.0.<hash>.json`, PROTOCOL §5), so the archive is the same however writers
+   * grouped their deltas into batches (a `~2` suffix when that name is taken). It is the name
+   * the delta is archived under, and the file it becomes if it has to wait alone for a later merge.
    */
   name: string;
   /** The inbox file that holds it (a batch holds several). */
@@ -24,7 +27,7 @@ export interface InboxDelta {
 
 /** A pending file or batch line that broke PROTOCOL §1: quarantined by the next merge. */
 export interface InboxBad {
-  /** As {@link InboxDelta.name}. */
+  /** The inbox file's name; for a bad line N of batch `B.ndjson`, `B.line-N.json`. */
   name: string;
   source: string;
   why: string;
@@ -69,7 +72,7 @@ export type InboxCache = Map<string, { ino: number; size: number; mtimeMs: numbe
 
 function judge(name: string, source: string, bytes: Uint8Array, plan: Plan, out: Scanned, line: boolean): void {
   const check = parseDelta(bytes, plan);
-  if (check.ok) out.valid.push({ name, source, delta: check.delta, bytes, bytesSha256: sha256Hex(bytes) });
+  if (check.ok) out.valid.push({ name: line ? inboxName(check.delta) : name, source, delta: check.delta, bytes, bytesSha256: sha256Hex(bytes) });
   else out.bad.push({ name, source, why: describeProblem(check.problem), ...(line ? { bytes } : {}) });
 }
 
@@ -105,6 +108,7 @@ function scanOne(dir: string, name: string, plan: Plan): Scanned | undefined {
 export function scanInbox(layout: StoreLayout, plan: Plan, cache?: InboxCache): InboxScan {
   const scan: InboxScan = { valid: [], bad: [] };
   const names = listInbox(layout);
+  const used = new Set(names.filter((n) => n.endsWith('.json')));
   for (const name of names) {
     let result: Scanned | undefined;
     if (cache) {
@@ -123,7 +127,16 @@ export function scanInbox(layout: StoreLayout, plan: Plan, cache?: InboxCache): 
       }
     } else result = scanOne(layout.inbox, name, plan);
     if (!result) continue;
-    for (const v of result.valid) scan.valid.push(v);
+    for (const v of result.valid) {
+      if (v.source === v.name) scan.valid.push(v);
+      else {
+        // A batch line takes its own name unless a pending file or an earlier line has it.
+        let name = v.name;
+        for (let i = 2; used.has(name); i++) name = `${v.name.slice(0, -'.json'.length)}~${i}.json`;
+        used.add(name);
+        scan.valid.push(name === v.name ? v : { ...v, name });
+      }
+    }
     for (const b of result.bad) scan.bad.push(b);
   }
   if (cache && cache.size > names.length) {

@@ -5,7 +5,9 @@ import type { JsonObject } from '../../delta/types.js';
 import { FramelogError } from '../../errors.js';
 import { lineHash } from '../../store/journalFile.js';
 import { openMergerOn } from '../../store/openStore.js';
-import { lastRecordAtOrBelow, readMergeRecords } from '../../store/stateAt.js';
+import { lastRecordAtOrBelow, loadStateAt, readMergeRecords } from '../../store/stateAt.js';
+import { stateSha256 } from '../../merge/canonicalState.js';
+import { openJournalIndex } from '../../store/journalIndex.js';
 import { initStore, openStoreContext, type StoreContext } from '../../store/storeContext.js';
 import { verifyStore, type VerifyReport } from '../../store/verifyStore.js';
 import { logicalClock, type LogicalClock } from '../clock/logicalClock.js';
@@ -107,7 +109,13 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
 
   /** The last frame closed, or null before frame 0. */
   get lastFrame(): number | null {
-    return readMergeRecords(this.ctx).at(-1)?.value.frame ?? null;
+    // The journal index: the last record's frame without reading the journal.
+    const idx = openJournalIndex(this.ctx);
+    try {
+      return idx.count > 0 ? idx.frameAt(idx.count - 1) : null;
+    } finally {
+      idx.close();
+    }
   }
 
   /** Runs `frames` more frames (a new run first closes frame 0, the initial state: `run(500)` ends at frame 500). */
@@ -164,7 +172,7 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
     if (frame > records[records.length - 1].value.frame) throw new FramelogError(`fork(${frame}): the run has only reached frame ${records[records.length - 1].value.frame}`, 'bad-argument');
     forkStore(this.dir, o.dir, frame);
     const m = this.manifest;
-    const parent = { name: m.name, seed: m.seed, dir: this.dir, frame, record_sha256: lineHash(records[i].text), state_sha256: records[i].value.state_sha256 ?? null };
+    const parent = { name: m.name, seed: m.seed, dir: this.dir, frame, record_sha256: lineHash(records[i].text), state_sha256: records[i].value.state_sha256 ?? stateSha256(loadStateAt(this.ctx, frame)) };
     const params = { ...m.params, ...(o.params ?? {}) } as P;
     writeRunManifest(o.dir, { ...m, name: o.name ?? m.name, seed: String(o.seed ?? m.seed), params, parent });
     return new Engine<P>({ ...this.opts, dir: o.dir, seed: o.seed ?? m.seed, name: o.name ?? m.name, params, start: m.clock.start, stepMs: m.clock.stepMs, shards: m.shards, workers: o.workers ?? this.opts.workers });

@@ -1,5 +1,6 @@
 import type { Delta, JsonObject } from '../../delta/types.js';
-import { toState, type State } from '../../merge/canonicalState.js';
+import type { State } from '../../merge/canonicalState.js';
+import { stateView } from '../../merge/stateView.js';
 import type { MergeRecord } from '../../merge/records.js';
 import type { Merger } from '../../store/openStore.js';
 import { putDeltas } from '../../store/putDeltas.js';
@@ -59,15 +60,14 @@ export async function runFrames(loop: FrameLoop, from: number, to: number, hooks
   const root = createRng(loop.seed);
   for (let f = from; f <= to; f++) {
     if (hooks.signal?.aborted) break;
-    const state = f === 0 || loop.merger.state.frame === null ? EMPTY : toState(loop.merger.state);
     if (loop.host) {
-      const text = JSON.stringify(state);
-      const report = loop.host.frame(f, text);
+      const report = loop.host.frame(f, f === 0 ? null : loop.merger.state.frame);
       hooks.onFrameOpen?.(f, loop.host.live);
       const r = await report;
       fallbacksForCrashed(loop, f, r.crashed);
     } else {
-      deepFreeze(state);
+      // The ticks read the merger's own state through a read-only view: nothing is copied.
+      const state = f === 0 || loop.merger.state.frame === null ? EMPTY : stateView(loop.merger.state);
       const inputs = [];
       for (let s = 0; s < loop.shards; s++) {
         const d = buildShardDelta({ sim: loop.sim, seed: loop.seed, params: loop.params, shards: loop.shards, clock: loop.clock, root, frame: f, shard: s, state, wallTime: loop.wallTime });

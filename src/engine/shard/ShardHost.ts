@@ -54,7 +54,8 @@ const WORKER_URL = new URL('./shardWorker.js', import.meta.url);
 
 /**
  * Hosts the S shards of a run on W worker processes (shard k starts on worker k mod W). For each
- * frame it sends every live worker the state and its shards, and waits until every shard has
+ * frame it sends every live worker its shards and the last merged frame (each worker keeps a
+ * replica of the state and catches it up from the store's archive: the state never travels), and waits until every shard has
  * reported, its worker has died, or the frame timeout has passed — never longer. A dead worker's
  * shards move to the live worker hosting the fewest (or to a new process when none is left).
  */
@@ -138,7 +139,7 @@ export class ShardHost {
   private orphans: number[] = [];
 
   /** Runs one frame on the workers (see {@link FrameReport}). */
-  async frame(frame: number, state: string): Promise<FrameReport> {
+  async frame(frame: number, through: number | null): Promise<FrameReport> {
     if (this.orphans.length > 0) {
       const w = this.spawn(this.orphans.sort((a, b) => a - b));
       this.orphans = [];
@@ -150,7 +151,7 @@ export class ShardHost {
     this.open = open;
     let timer: NodeJS.Timeout | undefined;
     try {
-      for (const w of this.workers) if (w.alive && w.shards.length > 0) this.send(w, { type: 'frame', frame, shards: w.shards, state });
+      for (const w of this.workers) if (w.alive && w.shards.length > 0) this.send(w, { type: 'frame', frame, shards: w.shards, through });
       // Shards of workers that died before this frame was sent: nobody will report them.
       if (this.orphans.length > 0) {
         for (const s of this.orphans) if (open.waiting.delete(s)) open.crashed.push(s);

@@ -15,12 +15,17 @@ export interface InitMessage {
   wallTime: boolean;
 }
 
-/** Coordinator → worker: compute these shards' deltas for `frame` from `state` (canonical JSON). */
+/**
+ * Coordinator → worker: compute these shards' deltas for `frame` from the state after merge
+ * `through` (null: the empty state). The worker keeps its own replica of the state and brings it
+ * there by applying the merges it has not seen, read from the store's journal and archive: the
+ * coordinator never sends the state.
+ */
 export interface FrameMessage {
   type: 'frame';
   frame: number;
   shards: number[];
-  state: string;
+  through: number | null;
 }
 
 /** Worker → coordinator. */

@@ -1,12 +1,15 @@
 /**
- * A worker process of a sharded run: receives `init`, then one `frame` message per frame with
- * the state after the previous frame, computes the deltas of the shards it hosts and drops them
+ * A worker process of a sharded run: receives `init`, then one `frame` message per frame naming
+ * the last merged frame; brings its own replica of the state there from the store's archive,
+ * computes the deltas of the shards it hosts and drops them
  * into the store's inbox (the same bytes any other process would compute), then says `done`.
  * Started by {@link ShardHost}; not meant to be run by hand.
  */
 import { pathToFileURL } from 'node:url';
 import type { JsonObject } from '../../delta/types.js';
 import type { State } from '../../merge/canonicalState.js';
+import { stateView } from '../../merge/stateView.js';
+import { openStateReplica, type StateReplica } from './stateReplica.js';
 import { putDeltas } from '../../store/putDeltas.js';
 import { openStoreContext, type StoreContext } from '../../store/storeContext.js';
 import { logicalClock } from '../clock/logicalClock.js';
@@ -23,6 +26,8 @@ const send = (m: WorkerMessage): void => {
 let init: InitMessage | undefined;
 let sim: Simulation | undefined;
 let ctx: StoreContext | undefined;
+let replica: StateReplica | undefined;
+const EMPTY: State = deepFreeze({ items: {}, counters: {}, entities: {} });
 
 process.on('message', (raw: CoordinatorMessage) => {
   void handle(raw).catch((e: unknown) => {
@@ -48,7 +53,9 @@ async function handle(m: CoordinatorMessage): Promise<void> {
     return;
   }
   if (!init || !sim || !ctx) throw new Error('frame before init');
-  const state = deepFreeze(JSON.parse(m.state) as State);
+  replica ??= openStateReplica(ctx);
+  replica.catchUp(m.through);
+  const state = m.through === null ? EMPTY : stateView(replica.state);
   const clock = logicalClock(init.start, init.stepMs);
   const root = createRng(init.seed);
   const inputs = m.shards.map((shard) => {
