@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { JsonValue } from './types.js';
 import { canonicalJson } from './canonicalJson.js';
 import { contentHash } from './contentHash.js';
 import { parseUtcInstant } from './utcInstant.js';
@@ -11,6 +13,14 @@ describe('canonicalJson (RFC 8785 order)', () => {
   });
   it('writes numbers as ECMAScript does', () => {
     expect(canonicalJson([1e21, 1e-7, -0, 0.1, 100])).toBe('[1e+21,1e-7,0,0.1,100]');
+  });
+  it('takes the native path only where it gives the same bytes (integer-like keys, nested orders)', () => {
+    // Reference: sort every object's keys, build piece by piece.
+    const ref = (v: JsonValue): string => v === null || typeof v !== 'object' ? JSON.stringify(v)
+      : Array.isArray(v) ? `[${v.map(ref).join(',')}]`
+      : `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${ref(v[k])}`).join(',')}}`;
+    expect(canonicalJson({ '10': 1, '9': 2, a: { b: 1, a: 2 } })).toBe('{"10":1,"9":2,"a":{"a":2,"b":1}}');
+    fc.assert(fc.property(fc.jsonValue(), (v) => canonicalJson(v as JsonValue) === ref(v as JsonValue)), { numRuns: 2000 });
   });
   it('hashes meaning, not spelling', () => {
     expect(contentHash(JSON.parse('{"a": 1, "b": [ 2 ]}'))).toBe(contentHash(JSON.parse('{"b":[2],"a":1.0}')));

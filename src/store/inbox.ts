@@ -62,7 +62,9 @@ export function archiveHash(files: Array<{ name: string; bytesSha256: string }>)
   return sha256Hex(files.map((f) => `${f.name}\u0000${f.bytesSha256}\n`).sort().join(''));
 }
 
-type Scanned = { valid: InboxDelta[]; bad: InboxBad[] };
+/** What one inbox file holds, parsed: its valid deltas and its bad lines (or itself, bad). */
+export type InboxFileScan = { valid: InboxDelta[]; bad: InboxBad[] };
+type Scanned = InboxFileScan;
 
 /**
  * Parse results of inbox files, kept by a long-running merger so that each file is read and

@@ -1,7 +1,7 @@
 export { openStore, openMergerOn, type Store, type Merger } from './openStore.js';
 export { initStore, openStoreContext, planSha256, type StoreContext } from './storeContext.js';
 export { storeLayout, resolveStoreDir, DEFAULT_STORE_DIR, archiveDirName, snapshotName, type StoreLayout } from './layout.js';
-export { putDeltas, type PutInput, type PutResult } from './putDeltas.js';
+export { putDeltas, type PutInput, type PutResult, type PutOptions } from './putDeltas.js';
 export { landDeltas, type Landed } from './landDeltas.js';
 export { runMerges, planMerges, type MergeOptions, type MergePlanStep } from './runMerge.js';
 export { loadMergeSession, type MergeSession } from './mergeSession.js';
@@ -12,7 +12,7 @@ export { verifyStore, type VerifyReport, type VerifyFault } from './verifyStore.
 export { queryConflicts, queryEvents, readLog, matchesConflict, type ConflictFilter, type EventFilter } from './journalQueries.js';
 export { acquireMergeLock, processStartTime, type MergeLock, type LockHolder } from './mergeLock.js';
 export { recoverMerge, type MergeIntent } from './mergeIntent.js';
-export { scanInbox, listInbox, archiveHash, batchLineName, type InboxScan, type InboxCache, type InboxDelta, type InboxBad } from './inbox.js';
+export { scanInbox, listInbox, archiveHash, batchLineName, type InboxScan, type InboxCache, type InboxDelta, type InboxBad, type InboxFileScan } from './inbox.js';
 export { watchMerges, type WatchOptions } from './watchMerges.js';
 export { createFrameReadiness, type ReadyDecision } from './frameReadiness.js';
 export { readArchive, readArchiveEntries, appliedDeltasOf, appliedArchiveOf, type ArchivedDelta } from './archive.js';

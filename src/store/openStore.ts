@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Plan } from '../delta/plan.js';
 import type { Delta } from '../delta/types.js';
 import { toState, type State } from '../merge/canonicalState.js';
@@ -20,6 +22,11 @@ import { verifyStore, type VerifyReport } from './verifyStore.js';
 export interface Merger {
   /** Closes pending frames (all, up to `through`, or the given `frames`). */
   merge(opts?: MergeOptions): MergeRecord[];
+  /**
+   * Puts deltas (as {@link putDeltas}) and keeps what it validated, so that the merge does not
+   * read and parse them again: the way a process that writes and merges (a simulation) puts.
+   */
+  put(inputs: PutInput[]): PutResult[];
   /** Reads the inbox through the merger's cache (each file is parsed once while it waits). */
   scan(): InboxScan;
   /** The state after the last merge (the merger's own copy: do not mutate). */
@@ -85,6 +92,16 @@ export function openMergerOn(ctx: StoreContext): Merger {
         session = undefined; // in-memory state may be ahead of the disk: reload next time
         throw e;
       }
+    },
+    put(inputs) {
+      if (!session) session = loadMergeSession(ctx);
+      const cache = session.inbox;
+      return putDeltas(ctx, inputs, {
+        written(file, scan) {
+          const st = statSync(join(ctx.layout.inbox, file));
+          cache.set(file, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, result: scan });
+        },
+      });
     },
     scan() {
       if (!session) session = loadMergeSession(ctx);

@@ -7,6 +7,7 @@ import { inboxName } from '../delta/identity.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import { FramelogError } from '../errors.js';
 import { createFileDurable, fsyncDir } from './durableFs.js';
+import type { InboxFileScan } from './inbox.js';
 import type { StoreContext } from './storeContext.js';
 
 /** One delta to put: its bytes exactly as received, and where it came from (for messages). */
@@ -32,6 +33,15 @@ export interface PutResult {
   written: boolean;
 }
 
+/** Options of {@link putDeltas}. */
+export interface PutOptions {
+  /**
+   * Called with each inbox file written and what it holds, parsed: a merger in the same process
+   * keeps it, so it does not read and validate the file again.
+   */
+  written?: (file: string, scan: InboxFileScan) => void;
+}
+
 /** True when the bytes can be one line of a batch file: no line break (a pretty-printed file cannot). */
 const oneLine = (b: Uint8Array): boolean => b.indexOf(10) < 0 && b.indexOf(13) < 0;
 
@@ -44,7 +54,7 @@ const oneLine = (b: Uint8Array): boolean => b.indexOf(10) < 0 && b.indexOf(13) <
  * replacing a file); the inbox folder is fsynced once, and only then does `putDeltas` return:
  * acknowledged means durable.
  */
-export function putDeltas(ctx: StoreContext, inputs: PutInput[]): PutResult[] {
+export function putDeltas(ctx: StoreContext, inputs: PutInput[], opts: PutOptions = {}): PutResult[] {
   const checked = inputs.map((input) => {
     const check = parseDelta(input.bytes, ctx.plan);
     if (!check.ok) throw new FramelogError(`${input.source}: ${describeProblem(check.problem)}`, 'bad-delta');
@@ -76,12 +86,19 @@ export function putDeltas(ctx: StoreContext, inputs: PutInput[]): PutResult[] {
     const written = createFileDurable(join(ctx.layout.inbox, name), text, { syncDir: false });
     wroteAny = written;
     for (const { at, line } of inBatch) results[at] = result(at, `inbox/${name}`, written, line);
+    if (written && opts.written) {
+      opts.written(name, { bad: [], valid: inBatch.map(({ at }) => ({ name: inboxName(checked[at].delta), source: name, delta: checked[at].delta, bytes: checked[at].input.bytes, bytesSha256: sha256Hex(checked[at].input.bytes) })) });
+    }
   }
   for (const i of alone) {
     const name = inboxName(checked[i].delta);
     const written = createFileDurable(join(ctx.layout.inbox, name), checked[i].input.bytes, { syncDir: false });
     wroteAny ||= written;
     results[i] = result(i, `inbox/${name}`, written);
+    if (written && opts.written) {
+      const { input, delta } = checked[i];
+      opts.written(name, { bad: [], valid: [{ name, source: name, delta, bytes: input.bytes, bytesSha256: sha256Hex(input.bytes) }] });
+    }
   }
   if (wroteAny) fsyncDir(ctx.layout.inbox);
   return results;

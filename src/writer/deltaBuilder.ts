@@ -60,7 +60,16 @@ export function createDeltaBuilder(): DeltaBuilder {
       const d: Delta = { frame, writer, utc, seq };
       if (Object.keys(items).length) d.items = { ...items };
       if (Object.keys(counters).length) d.counters = { ...counters };
-      if (Object.keys(set).length) d.set = JSON.parse(JSON.stringify(set)) as Delta['set'];
+      if (Object.keys(set).length) {
+        // A copy of the builder's own tables (type → id → fields), not of the values: a deep copy
+        // cost as much as the tick itself when a tick sets large values.
+        const copy: NonNullable<Delta['set']> = {};
+        for (const t of Object.keys(set)) {
+          const ids: Record<string, Record<string, JsonValue>> = (copy[t] = {});
+          for (const id of Object.keys(set[t])) ids[id] = { ...set[t][id] };
+        }
+        d.set = copy;
+      }
       if (events.length) d.events = events;
       if (meta) d.meta = meta;
       return d;

@@ -73,7 +73,7 @@ export async function runFrames(loop: FrameLoop, from: number, to: number, hooks
         const d = buildShardDelta({ sim: loop.sim, seed: loop.seed, params: loop.params, shards: loop.shards, clock: loop.clock, root, frame: f, shard: s, state, wallTime: loop.wallTime });
         inputs.push({ bytes: Buffer.from(JSON.stringify(d)), source: `${shardName(s)} frame ${f}` });
       }
-      putDeltas(loop.ctx, inputs);
+      loop.merger.put(inputs);
       hooks.onFrameOpen?.(f, []);
     }
     const ms = loop.clock.ms(f);
