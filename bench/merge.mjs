@@ -5,7 +5,7 @@
 // a table.
 //
 //   npm run build && npm --prefix bench install     # or just: npm run bench (bench/run.mjs does both)
-//   node bench/merge.mjs [--quick] [--only=apply,durable,backlog,automerge,put,rmw,stateat]
+//   node bench/merge.mjs [--quick] [--only=apply,durable,backlog,automerge,put,putbatch,rmw,stateat]
 //                        [--rounds=N] [--rebuild-cache]
 //
 // --quick: small sizes, one round, stateAt on throw-away 1k/5k-frame stores (a smoke test; its
@@ -22,7 +22,7 @@ const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, '..');
 const dist = path.join(root, 'dist/index.js');
 const work = path.join(benchDir, '.tmp', 'merge');
-const cacheDir = path.join(benchDir, '.cache', 'stateAt-v1');
+const cacheDir = path.join(benchDir, '.cache', 'stateAt-v2');
 const resultsFile = path.join(benchDir, 'results', 'merge.json');
 
 const argv = process.argv.slice(2);
@@ -73,7 +73,8 @@ const P = {
   writers: [1, 8, 64],
   /** Deltas per durable-merge run, the same for every W (so state and history sizes match). */
   durableDeltas: quick ? 256 : 2048,
-  snapshotEvery: [1, 100],
+  /** 0: the default plan (checkpoints when the bytes merged reach the state's size); K: at least every K merges too. */
+  snapshotEvery: [0, 100],
   /** Deltas per run of the backlog variant (inbox pre-filled, then merge --through per frame). */
   backlogDeltas: quick ? 128 : 512,
   automergeDeltas: quick ? 64 : 512,
@@ -136,7 +137,7 @@ function check(cond, what) {
 function framelogDurable({ W, D, snapshotEvery, mode }) {
   const frames = makeFrames({ frames: D / W, writers: W, seed: P.seed });
   const dir = freshDir(`durable-${mode}-w${W}-k${snapshotEvery}`);
-  const ctx = initStore(dir, { snapshotEvery });
+  const ctx = initStore(dir, snapshotEvery ? { snapshotEvery } : {});
   const merger = openMergerOn(ctx);
   const inputs = frames.map(toInputs);
   let seconds = 0;
@@ -519,7 +520,7 @@ if (wants('apply')) {
 if (wants('durable')) {
   log(`durable merge: ${P.rounds} rounds × W ${P.writers.join('/')} × (framelog K=${P.snapshotEvery.join('/')}, sqlite, sqlite+audit), ${P.durableDeltas} deltas each`);
   // Warm-up (JIT, page cache, SQLite's first file creation), not recorded.
-  framelogDurable({ W: 8, D: 64, snapshotEvery: 1, mode: 'live' });
+  framelogDurable({ W: 8, D: 64, snapshotEvery: 0, mode: 'live' });
   sqliteDurable({ W: 8, D: 64, audit: true });
   const trials = {};
   const add = (key, r) => (trials[key] ??= []).push(r);
@@ -544,8 +545,8 @@ if (wants('backlog')) {
   log(`durable merge from a pre-filled inbox: ${P.roundsOther} rounds × W ${P.writers.join('/')} × (merge --through f per frame, one merge()), ${P.backlogDeltas} deltas each`);
   const trials = {};
   for (let r = 0; r < P.roundsOther; r++)
-    for (const W of P.writers) for (const mode of P.backlogModes) (trials[`${mode}.w${W}`] ??= []).push(framelogDurable({ W, D: P.backlogDeltas, snapshotEvery: 1, mode }));
-  results.backlog = { snapshotEvery: 1 };
+    for (const W of P.writers) for (const mode of P.backlogModes) (trials[`${mode}.w${W}`] ??= []).push(framelogDurable({ W, D: P.backlogDeltas, snapshotEvery: 0, mode }));
+  results.backlog = { snapshotEvery: 'default (checkpoints by bytes merged)' };
   for (const [key, list] of Object.entries(trials)) {
     const [mode, w] = key.split('.');
     (results.backlog[mode] ??= {})[w] = summary(list);
@@ -572,6 +573,36 @@ if (wants('put')) {
     const v = list.find((t) => t.framelog);
     if (v) results.put[p].framelog = v.framelog;
   }
+}
+
+if (wants('putbatch')) {
+  // One process, one store: the same deltas put one per call (a file and two syncs each) and in
+  // batches of 100 (one batch file per call, PROTOCOL v1.1 §3).
+  const N = quick ? 2000 : 10_000;
+  log(`put in batches: ${P.roundsOther} rounds × ${N} deltas, one per call vs 100 per call`);
+  const frames = makeFrames({ frames: N / 8, writers: 8, seed: P.seed });
+  const inputs = frames.flatMap(toInputs);
+  const trials = { single: [], batch100: [] };
+  for (let r = 0; r < P.roundsOther; r++) {
+    for (const mode of ['single', 'batch100']) {
+      const dir = freshDir(`putbatch-${mode}`);
+      const ctx = initStore(dir);
+      const t0 = now();
+      if (mode === 'single') for (const i of inputs) putDeltas(ctx, [i]);
+      else for (let i = 0; i < inputs.length; i += 100) putDeltas(ctx, inputs.slice(i, i + 100));
+      trials[mode].push(rate(N, secondsSince(t0)));
+      const m = openMergerOn(ctx);
+      try {
+        const recs = m.merge();
+        check(recs.reduce((a, x) => a + x.applied.length, 0) === N, `putbatch ${mode}: every delta merged`);
+      } finally {
+        m.close();
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  results.putBatch = { single: summary(trials.single), batch100: summary(trials.batch100) };
+  results.putBatch.ratio = round(results.putBatch.batch100.deltasPerSec / results.putBatch.single.deltasPerSec, 1);
 }
 
 if (wants('rmw')) {
@@ -607,10 +638,11 @@ if (fl) {
     }
   }
 }
+if (results.putBatch) t.putBatchOver10x = { want: '≥ 10', ratio: results.putBatch.ratio, met: results.putBatch.ratio >= 10 };
 if (results.stateAt) t.stateAtFlat = { want: 'median(100k)/median(10k) ≈ 1', ratio: results.stateAt.ratioMedian };
 
 results.notes.push(
-  'All figures are medians of the rounds (every trial is kept beside its median, and best* is the best round). Rounds interleave the systems (framelog K=1, framelog K=100, sqlite, sqlite+audit per W) so that drift on this shared, noisy machine hits them alike.',
+  'All figures are medians of the rounds (every trial is kept beside its median, and best* is the best round). Rounds interleave the systems (framelog with the default checkpoints, framelog K=100, sqlite, sqlite+audit per W) so that drift on this shared, noisy machine hits them alike.',
   'durable framelog = merger.merge({through: f}) per frame on a store opened once (openMergerOn), after that frame\'s W deltas were put (not timed): validation, merge order, archive moves, conflict/event journals, the merge record, the snapshot (every snapshotEvery merges), each fsynced. µs/delta includes everything the merge call does.',
   'sqlite = better-sqlite3, journal_mode=WAL, synchronous=FULL, one transaction per frame: JSON.parse of the same text, sort by stamp, counters upsert (+=), fields upsert last-write-wins by (frame, utc instant, writer, seq), items INSERT OR IGNORE. sqliteAudit also keeps every delta\'s text in a table, as framelog keeps it in the archive.',
   'automerge = per frame, each writer\'s doc applies its delta with Automerge.change (Counter.increment, field assignment, list push; timed separately as changeUsPerDelta), then the merger doc Automerge.merge()s every writer doc (timed: deltasPerSec, usPerDelta). In memory only: no fsync, no save.',
@@ -658,29 +690,32 @@ function table(r) {
     const rows = [];
     for (const W of P.writers) {
       const w = `w${W}`;
-      const f1 = d.framelog.snapshotEvery1[w], f100 = d.framelog.snapshotEvery100[w], s = d.sqlite[w], sa = d.sqliteAudit[w], am = r.automerge?.[w];
+      const f1 = d.framelog.snapshotEvery0[w], f100 = d.framelog.snapshotEvery000[w], s = d.sqlite[w], sa = d.sqliteAudit[w], am = r.automerge?.[w];
       rows.push([`W=${W}`, f1.deltasPerSec, f1.usPerDelta, f100.deltasPerSec, f100.usPerDelta, s.deltasPerSec, s.usPerDelta, sa.deltasPerSec, am?.deltasPerSec, am?.usPerDelta, round(f1.deltasPerSec / s.deltasPerSec, 2), round(f100.deltasPerSec / s.deltasPerSec, 2), am ? round(f1.deltasPerSec / am.deltasPerSec, 1) : '–', am ? round(f100.deltasPerSec / am.deltasPerSec, 1) : '–']);
     }
-    rows.push(['cost(64)/cost(1)', '', d.framelog.snapshotEvery1.costRatio64to1, '', d.framelog.snapshotEvery100.costRatio64to1, '', round(d.sqlite.w64.usPerDelta / d.sqlite.w1.usPerDelta, 3), '', '', r.automerge ? round(r.automerge.w64.usPerDelta / r.automerge.w1.usPerDelta, 3) : '', '', '', '', '']);
-    tab(`Durable merge, ${P.durableDeltas} deltas per run (framelog: fsync per frame; K = snapshotEvery; automerge: ${P.automergeDeltas} deltas, in memory)`, ['', 'fl K=1 d/s', 'µs/d', 'fl K=100 d/s', 'µs/d', 'sqlite d/s', 'µs/d', 'sqlite+audit d/s', 'automerge d/s', 'µs/d', 'fl1/sqlite', 'fl100/sqlite', 'fl1/am', 'fl100/am'], rows);
+    rows.push(['cost(64)/cost(1)', '', d.framelog.snapshotEvery0.costRatio64to1, '', d.framelog.snapshotEvery000.costRatio64to1, '', round(d.sqlite.w64.usPerDelta / d.sqlite.w1.usPerDelta, 3), '', '', r.automerge ? round(r.automerge.w64.usPerDelta / r.automerge.w1.usPerDelta, 3) : '', '', '', '', '']);
+    tab(`Durable merge, ${P.durableDeltas} deltas per run (framelog: fsync per frame; K = snapshotEvery; automerge: ${P.automergeDeltas} deltas, in memory)`, ['', 'fl default d/s', 'µs/d', 'fl K=100 d/s', 'µs/d', 'sqlite d/s', 'µs/d', 'sqlite+audit d/s', 'automerge d/s', 'µs/d', 'fl/sqlite', 'fl100/sqlite', 'fl/am', 'fl100/am'], rows);
   } else if (r.automerge) {
     tab(`Automerge merge (${P.automergeDeltas} deltas, in memory)`, ['', 'deltas/s', 'µs/delta', 'change µs/delta'], P.writers.map((W) => [`W=${W}`, r.automerge[`w${W}`].deltasPerSec, r.automerge[`w${W}`].usPerDelta, r.automerge[`w${W}`].changeUsPerDelta]));
   }
   if (r.durable) {
     const d = r.durable;
-    tab('The same, best round (the least disturbed by other load on the machine), µs per delta', ['', 'framelog K=1', 'framelog K=100', 'sqlite', 'sqlite+audit', 'automerge'], P.writers.map((W) => {
+    tab('The same, best round (the least disturbed by other load on the machine), µs per delta', ['', 'framelog default', 'framelog K=100', 'sqlite', 'sqlite+audit', 'automerge'], P.writers.map((W) => {
       const w = `w${W}`;
-      return [`W=${W}`, d.framelog.snapshotEvery1[w].bestUsPerDelta, d.framelog.snapshotEvery100[w].bestUsPerDelta, d.sqlite[w].bestUsPerDelta, d.sqliteAudit[w].bestUsPerDelta, r.automerge?.[w]?.bestUsPerDelta];
+      return [`W=${W}`, d.framelog.snapshotEvery0[w].bestUsPerDelta, d.framelog.snapshotEvery000[w].bestUsPerDelta, d.sqlite[w].bestUsPerDelta, d.sqliteAudit[w].bestUsPerDelta, r.automerge?.[w]?.bestUsPerDelta];
     }));
   }
   if (r.automerge && r.durable) {
     tab('Automerge: cost of the writers\' own changes (not in the merge figure)', ['', 'change µs/delta'], P.writers.map((W) => [`W=${W}`, r.automerge[`w${W}`].changeUsPerDelta]));
   }
   if (r.backlog) {
-    tab(`framelog durable merge from a pre-filled inbox (${P.backlogDeltas} deltas, K=1)`, ['', 'through/frame d/s', 'µs/d', 'one merge() d/s', 'µs/d'], P.writers.map((W) => [`W=${W}`, r.backlog.through[`w${W}`].deltasPerSec, r.backlog.through[`w${W}`].usPerDelta, r.backlog.all[`w${W}`].deltasPerSec, r.backlog.all[`w${W}`].usPerDelta]));
+    tab(`framelog durable merge from a pre-filled inbox (${P.backlogDeltas} deltas, default checkpoints)`, ['', 'through/frame d/s', 'µs/d', 'one merge() d/s', 'µs/d'], P.writers.map((W) => [`W=${W}`, r.backlog.through[`w${W}`].deltasPerSec, r.backlog.through[`w${W}`].usPerDelta, r.backlog.all[`w${W}`].deltasPerSec, r.backlog.all[`w${W}`].usPerDelta]));
   }
   if (r.put) {
     tab(`put: P processes, ${P.putDeltas} deltas in all, one durable putDeltas per delta`, ['', 'deltas/s', 'µs/delta (wall)', 'lost increments after merge'], P.putProcesses.map((p) => [`P=${p}`, r.put[`p${p}`].deltasPerSec, r.put[`p${p}`].usPerDelta, r.put[`p${p}`].framelog ? `${r.put[`p${p}`].framelog.lostIncrements} of ${r.put[`p${p}`].framelog.expectedIncrements}` : '–']));
+  }
+  if (r.putBatch) {
+    tab('put, one process: one delta per call vs batches of 100 (every call durable)', ['', 'deltas/s', 'µs/delta'], [['one per call', r.putBatch.single.deltasPerSec, r.putBatch.single.usPerDelta], ['100 per call', r.putBatch.batch100.deltasPerSec, r.putBatch.batch100.usPerDelta], ['ratio', r.putBatch.ratio, '']]);
   }
   if (r.rmw) {
     const rows = [];

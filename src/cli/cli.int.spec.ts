@@ -85,8 +85,7 @@ describe('framelog CLI', () => {
     run(['init', '--dir', d]);
     run(['put', '-', '--dir', d], '{"frame":1,"writer":"w","utc":"2026-04-19T14:30:01Z","counters":{"n":1}}\n');
     run(['merge', '--dir', d]);
-    const dir = join(d, 'archive', 'merge-000000001');
-    const f = join(dir, readdirSync(dir)[0]);
+    const f = join(d, 'archive', 'merge-000000001.ndjson');
     writeFileSync(f, readFileSync(f, 'utf8').replace('"n":1', '"n":2'));
     const r = run(['verify', '--dir', d]);
     expect(r.code).toBe(1);

@@ -9,6 +9,7 @@ import type { MergeRecord } from '../merge/records.js';
 import { readLog } from '../store/journalQueries.js';
 import { openStoreContext } from '../store/storeContext.js';
 import { landDeltas } from '../store/landDeltas.js';
+import { readArchiveEntries } from '../store/archive.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { createWriter } from '../writer/createWriter.js';
 import { git } from '../transport/git/gitCommand.js';
@@ -149,7 +150,7 @@ export function registerGitDemo(program: Command): void {
       if (failed) throw new FramelogError(`${failed} demo writer process(es) failed`, 'demo-failed');
       const records = readLog(ctx);
       const archived = new Set<string>();
-      for (const d of readdirSync(join(storeDir, 'archive'))) for (const f of readdirSync(join(storeDir, 'archive', d))) archived.add(f);
+      for (const r of records) for (const e of readArchiveEntries(ctx, r.frame).entries) archived.add(e.name);
       const quarantinedNames = new Set(records.flatMap((r) => r.quarantined.map((q) => q.file)));
       const sent = reports.flatMap((r) => r.sent);
       const lost = sent.filter((s) => !archived.has(s) && !quarantinedNames.has(s));

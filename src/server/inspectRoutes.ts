@@ -116,10 +116,10 @@ export const inspectRoutes: Route[] = [
       const ctx = server.store();
       const plan = PlanHistory.load(ctx).planAt(merge);
       const deltas = readArchive(ctx, merge, plan)
-        .filter((a) => writer === undefined || a.delta?.writer === writer || (!a.delta && a.file.includes(`.${writer}.`)))
+        .filter((a) => writer === undefined || a.delta?.writer === writer || (!a.delta && a.name.includes(`.${writer}.`)))
         .map((a) => {
           // The bytes as received: the archive keeps a delta exactly, so show that, not the parsed form.
-          const text = fs.readFileSync(path.join(ctx.layout.root, a.file), 'utf8');
+          const text = Buffer.from(a.bytes).toString('utf8');
           let delta: unknown;
           try {
             delta = JSON.parse(text);

@@ -21,6 +21,8 @@ export interface ArchivedDelta {
   name: string;
   /** Its size in bytes. */
   size: number;
+  /** Its bytes exactly as received. */
+  bytes: Uint8Array;
   /** SHA-256 of the file's bytes. */
   bytesSha256: string;
   delta?: ValidDelta;
@@ -61,7 +63,7 @@ export function readArchive(ctx: StoreContext, frame: number, plan: Plan): Archi
     const file = prefix + name;
     const check = parseDelta(bytes, plan);
     const bytesSha256 = sha256Hex(bytes);
-    return check.ok ? { file, name, bytesSha256, size: bytes.length, delta: check.delta } : { file, name, bytesSha256, size: bytes.length, problem: describeProblem(check.problem) };
+    return check.ok ? { file, name, bytes, bytesSha256, size: bytes.length, delta: check.delta } : { file, name, bytes, bytesSha256, size: bytes.length, problem: describeProblem(check.problem) };
   });
 }
 

@@ -66,7 +66,8 @@ export const SNAPSHOT_BUDGET = 1.5;
 
 /**
  * Thins old snapshots (a cache) so that together they weigh at most {@link SNAPSHOT_BUDGET} × the
- * archive: the oldest go first, the newest always stays. Old states then replay from an earlier
+ * archive, and no more than the store's 3× bound leaves beside the archive and the journals: the
+ * oldest go first, the newest always stays. Old states then replay from an earlier
  * snapshot (or from the start), which costs about what their own history weighs. Returns the
  * frames removed.
  */
@@ -74,8 +75,11 @@ export function thinSnapshots(layout: StoreLayout, archived: number): number[] {
   const frames = listSnapshotFrames(layout);
   const sizes = frames.map((f) => sizeOf(join(layout.root, snapshotName(f))));
   let total = sizes.reduce((a, b) => a + b, 0);
+  // Where merge records weigh much (many tiny deltas), snapshots get what the 3× bound leaves.
+  const journals = [layout.merges, layout.conflicts, layout.events, layout.plans].reduce((a, p) => a + sizeOf(p), 0);
+  const budget = Math.min(SNAPSHOT_BUDGET * archived, Math.max(0, 2.9 * archived - archived - journals));
   const removed: number[] = [];
-  for (let i = 0; i < frames.length - 1 && total > SNAPSHOT_BUDGET * archived; i++) {
+  for (let i = 0; i < frames.length - 1 && total > budget; i++) {
     try {
       unlinkSync(join(layout.root, snapshotName(frames[i])));
     } catch (e) {

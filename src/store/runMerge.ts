@@ -146,7 +146,8 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   const takenNames = new Set<string>();
   for (const e of [...entries, ...bad]) {
     takenNames.add(e.name);
-    sources.add(book.ownFile.get(e.name) ?? e.source);
+    // A bad file of its own is moved to the quarantine, not removed.
+    if (e.source !== e.name || !('why' in e)) sources.add(book.ownFile.get(e.name) ?? e.source);
   }
   const waitAlone: string[] = [];
   for (const src of sources) {
@@ -199,7 +200,10 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
     fsyncDir(ctx.layout.archive);
   }
   for (const c of quarantineCopies) createFileDurable(join(root, c.path), c.bytes, { syncDir: false });
-  for (const w of whyFiles) writeFileDurable(join(root, w.path), w.text);
+  // Each note is synced; the quarantine folder once for all of them, below.
+  for (const w of whyFiles) {
+    if (!createFileDurable(join(root, w.path), Buffer.from(w.text), { syncDir: false })) throw new FramelogError(`${w.path}: already exists (a note of no quarantined file: move it away)`, 'quarantine-clash');
+  }
   for (const m of intent.moves) renameSync(join(root, m.from), join(root, m.to));
   if (bad.length > 0) fsyncDir(ctx.layout.quarantine);
   if (waitAlone.length > 0) {

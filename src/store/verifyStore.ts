@@ -133,6 +133,7 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
     if (qWant !== qGot) {
       fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: `quarantined list differs from quarantine/*.why.json of merge ${rec.frame}` });
     }
+    if (state.frame !== null && rec.frame <= state.frame) break; // out of order: the chain check above named it
     const nowMs = Date.parse(rec.utc);
     const out = mergeFrame(state, {
       frame: rec.frame, deltas: archived.map((a) => ({ delta: a.delta!, file: a.file })), quarantined: rec.quarantined,

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readLog } from '../../store/journalQueries.js';
 import { openMergerOn } from '../../store/openStore.js';
 import { initStore, openStoreContext } from '../../store/storeContext.js';
+import { decodeSegment, encodeSegment } from '../../store/archiveSegment.js';
 import { verifyStore } from '../../store/verifyStore.js';
 import { createFsTransport } from '../fs/fsTransport.js';
 import { runTransportMerger } from '../runTransportMerger.js';
@@ -245,9 +246,10 @@ describe('git transport', () => {
     g('fetch', '--quiet', 'origin');
     // The rebase onto it stops after replaying merge 1 (as a SIGKILL would) …
     expect(g('rebase', '--quiet', '--exec', 'false', 'origin/main').status).not.toBe(0);
-    // … half-way through merge 2: its archive moves are in the working tree, its record is not …
-    g('checkout', 'main', '--', 'archive/merge-000000002');
-    for (const f of readdirSync(join(t.store, 'archive', 'merge-000000002'))) rmSync(join(t.store, 'inbox', f), { force: true });
+    // … half-way through merge 2: its archive segment is in the working tree and the inbox files it
+    // took are gone, but its record is not …
+    g('checkout', 'main', '--', 'archive/merge-000000002.ndjson');
+    for (const e of decodeSegment(readFileSync(join(t.store, 'archive', 'merge-000000002.ndjson')), 'segment')) rmSync(join(t.store, 'inbox', e.name), { force: true });
     // … and the rebase's state was cut short, so that --abort fails.
     rmSync(join(t.store, '.git', 'rebase-merge', 'head-name'));
     const m2 = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
@@ -265,8 +267,9 @@ describe('git transport', () => {
     const { t, m } = await givenPulled([1]);
     await m.close();
     const [name] = readdirSync(join(t.store, 'inbox')).filter((n) => n.startsWith('frame-'));
-    mkdirSync(join(t.store, 'archive', 'merge-000000001'), { recursive: true });
-    renameSync(join(t.store, 'inbox', name), join(t.store, 'archive', 'merge-000000001', name)); // what a half-replayed merge commit leaves
+    // What a half-replayed merge commit leaves: the segment, and the inbox file it took gone.
+    writeFileSync(join(t.store, 'archive', 'merge-000000001.ndjson'), encodeSegment([{ name, bytes: readFileSync(join(t.store, 'inbox', name)) }]));
+    rmSync(join(t.store, 'inbox', name));
     const m2 = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
     const records = await runTransportMerger(openStoreContext(t.store), m2, { now: () => NOW });
     await m2.close();
