@@ -106,6 +106,38 @@ describe.skipIf(pythonProblem !== undefined && !ci)('python writer', () => {
     });
   });
 
+  describe('a batch from Python (one .ndjson inbox file), merged by the framelog CLI', () => {
+    it('lands as one file and every delta is applied with the hash Python computed', () => {
+      const tmp = mkdtempSync(join(tmpdir(), 'framelog-pybatch-'));
+      try {
+        const store = join(tmp, 'store');
+        framelog('init', '--dir', store);
+        const script = [
+          'import json, sys',
+          `sys.path.insert(0, ${JSON.stringify(here)})`,
+          'from framelog_writer import Writer',
+          `w = Writer(${JSON.stringify(store)}, "py-batch")`,
+          'with w.batch() as b:',
+          '    for f in range(1, 6):',
+          '        for k in range(10):',
+          '            b.emit(f, counters={"n": 1}, items={"t": [{"id": "%d-%d" % (f, k)}]})',
+          'print(json.dumps([x._asdict() for x in b.written]))',
+        ].join('\n');
+        const written = JSON.parse(ok(runSync(pythonCmd, ['-c', script]), 'python batch')) as PyDelta[];
+        expect(written).toHaveLength(50);
+        expect(readdirSync(join(store, 'inbox')).filter((n) => !n.startsWith('.'))).toEqual([basename(written[0].path)]);
+        const records = ndjson(framelog('merge', '--dir', store, '--json'));
+        const key = (d: { frame: number; writer: string; seq: number; sha256: string }) => `${d.frame}/${d.writer}/${d.seq}/${d.sha256}`;
+        expect(records.flatMap((r) => r.applied.map(key)).sort()).toEqual(written.map(key).sort());
+        expect(JSON.parse(framelog('state', '--dir', store)).counters).toEqual({ n: 50 });
+        expect(readdirSync(join(store, 'inbox')).filter((n) => !n.startsWith('.'))).toEqual([]);
+        framelog('verify', '--dir', store);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('deltas from Python threads, merged by the framelog CLI', () => {
     let tmp = '';
     let store = '';

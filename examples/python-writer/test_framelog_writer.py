@@ -138,6 +138,38 @@ class FileNameTest(unittest.TestCase):
         )
 
 
+class BatchTest(unittest.TestCase):
+    def test_one_file_one_canonical_delta_per_line(self):
+        store = make_store(self)
+        w = Writer(store, "w1")
+        with w.batch() as b:
+            b.emit(5, counters={"n": 1}, utc=UTC)
+            b.emit(5, counters={"n": 2}, utc=UTC)
+            b.fallback(6, utc=UTC)
+        names = [n for n in os.listdir(os.path.join(store, "inbox")) if not n.startswith(".")]
+        self.assertEqual(len(names), 1)
+        self.assertRegex(names[0], r"^batch\.[0-9a-f]{24}\.ndjson$")
+        with open(os.path.join(store, "inbox", names[0]), "rb") as f:
+            lines = f.read().split(b"\n")
+        self.assertEqual(lines[-1], b"")
+        self.assertEqual([json.loads(x)["seq"] for x in lines[:-1]], [0, 1, 0])
+        for line, written in zip(lines[:-1], b.written):
+            self.assertEqual(hashlib.sha256(line).hexdigest(), written.sha256)
+            self.assertEqual(content_hash(json.loads(line)), written.sha256)
+        self.assertEqual([x.status for x in b.written], ["ok", "ok", "fallback"])
+
+    def test_all_or_nothing(self):
+        store = make_store(self)
+        w = Writer(store, "w1")
+        with self.assertRaises(RuntimeError):
+            with w.batch() as b:
+                b.emit(1, counters={"n": 1}, utc=UTC)
+                raise RuntimeError("unit failed")
+        self.assertEqual([n for n in os.listdir(os.path.join(store, "inbox")) if not n.startswith(".")], [])
+        with self.assertRaises(DeltaError):
+            w.batch().emit(1, counters={"n": float("nan")}, utc=UTC)
+
+
 class ValidationTest(unittest.TestCase):
     def delta(self, **kw):
         d = {"frame": 1, "writer": "w1", "utc": UTC}

@@ -9,6 +9,8 @@ import { toState } from '../../merge/canonicalState.js';
 import { queryConflicts, queryEvents, readLog } from '../../store/journalQueries.js';
 import { readArchiveEntries } from '../../store/archive.js';
 import { loadStateAt } from '../../store/stateAt.js';
+import { iterateHistory } from '../../store/iterateHistory.js';
+import { stateJson } from '../../merge/canonicalState.js';
 import { openStoreContext, type StoreContext } from '../../store/storeContext.js';
 import { verifyStore } from '../../store/verifyStore.js';
 import { runTransportMerger } from '../runTransportMerger.js';
@@ -101,8 +103,14 @@ export async function digestStore(ctx: StoreContext): Promise<StoreDigest> {
   const log = readLog(ctx);
   const states: string[] = [];
   const last = log.at(-1)?.frame ?? -1;
-  for (let f = 0; f <= last; f++) {
-    states.push(sha256Hex(canonicalJson(toState(loadStateAt(ctx, f)) as unknown as JsonValue)));
+  // One walk through history (the state after each merge), not a load per frame.
+  let current = sha256Hex(canonicalJson(toState(loadStateAt(ctx, -1)) as unknown as JsonValue));
+  let next = 0;
+  for (const step of iterateHistory(ctx)) {
+    for (; next < step.record.frame; next++) states.push(current);
+    current = sha256Hex(stateJson(step.state));
+    if (next <= last) states.push(current);
+    next = step.record.frame + 1;
     await breathe();
   }
   const archives: Record<number, string[]> = {};
