@@ -481,11 +481,7 @@ class Writer:
         same order reuses the same identities (and redelivery is idempotent). Operations left as
         None are omitted; an empty one ({} or []) is kept. Raises :class:`DeltaError` on a broken
         rule: nothing is written."""
-        ops = {"items": items, "counters": counters, "set": set, "events": events}
-        delta: Dict[str, Any] = self._head(frame, utc, seq, "ok")
-        delta.update({k: v for k, v in ops.items() if v is not None})
-        if meta is not None:
-            delta["meta"] = meta
+        delta = self._ok_delta(frame, {"items": items, "counters": counters, "set": set, "events": events}, meta, seq, utc)
         return self._write(delta, seq, count=True)
 
     def fallback(self, frame: int, seq: Optional[int] = None, meta: Any = None, *, utc: Optional[str] = None) -> Written:
@@ -514,6 +510,14 @@ class Writer:
             self._emits.pop(frame, None)
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _ok_delta(self, frame: Any, ops: Mapping[str, Any], meta: Any, seq: Optional[int], utc: Optional[str]) -> Dict[str, Any]:
+        """A delta with status ok: the head, the operations given (None ones left out), meta."""
+        delta = self._head(frame, utc, seq, "ok")
+        delta.update({k: v for k, v in ops.items() if v is not None})
+        if meta is not None:
+            delta["meta"] = meta
+        return delta
 
     def _head(self, frame: Any, utc: Optional[str], seq: Optional[int], status: str) -> Dict[str, Any]:
         if isinstance(frame, float) and frame.is_integer():
@@ -639,11 +643,7 @@ class Batch:
         *,
         utc: Optional[str] = None,
     ) -> None:
-        ops = {"items": items, "counters": counters, "set": set, "events": events}
-        delta: Dict[str, Any] = self.writer._head(frame, utc, seq, "ok")
-        delta.update({k: v for k, v in ops.items() if v is not None})
-        if meta is not None:
-            delta["meta"] = meta
+        delta = self.writer._ok_delta(frame, {"items": items, "counters": counters, "set": set, "events": events}, meta, seq, utc)
         self._pending.append(self.writer._prepare(delta, seq, count=True))
 
     def fallback(self, frame: int, seq: Optional[int] = None, meta: Any = None, *, utc: Optional[str] = None) -> None:

@@ -99,18 +99,31 @@ function headParts(s: MergeState, parts: string[]): void {
 }
 
 /**
- * The canonical JSON of a state's version-2 snapshot (sorted keys, no white space), built from
- * cached fragments in one pass over the state. With `explicitKeys`, every item's key is written.
+ * A snapshot's canonical text: counters, entities, frame, then each collection as `items` writes
+ * it, then the anchor and `tail` (the keys after `record_sha256`, in order).
  */
-export function snapshotJson(s: MergeState, recordSha256: string | null, explicitKeys = false): string {
+function snapshotText(s: MergeState, recordSha256: string | null, items: (order: ItemEntry[], parts: string[]) => void, tail: string): string {
   if (s.frame === null) throw new Error('cannot snapshot the state before the first merge');
   const parts: string[] = [];
   headParts(s, parts);
   parts.push(`},"frame":${s.frame},"items":{`);
   sortedKeys(s.items).forEach((c, i) => {
-    parts.push((i ? ',' : '') + JSON.stringify(c) + ':[');
+    parts.push((i ? ',' : '') + JSON.stringify(c) + ':');
+    items(s.items.get(c)!.order, parts);
+  });
+  parts.push('}' + (recordSha256 ? `,"record_sha256":${JSON.stringify(recordSha256)}` : '') + tail + '}');
+  return parts.join('');
+}
+
+/**
+ * The canonical JSON of a state's version-2 snapshot (sorted keys, no white space), built from
+ * cached fragments in one pass over the state. With `explicitKeys`, every item's key is written.
+ */
+export function snapshotJson(s: MergeState, recordSha256: string | null, explicitKeys = false): string {
+  return snapshotText(s, recordSha256, (order, parts) => {
+    parts.push('[');
     let run: Stamp | undefined;
-    for (const e of s.items.get(c)!.order) {
+    for (const e of order) {
       const at = explicitKeys ? `[${e.stamp.pos},${JSON.stringify(e.key)}]` : String(e.stamp.pos);
       if (run && sameDelta(run, e.stamp)) parts.push(',' + at + ',' + canonOf(e, e.item));
       else {
@@ -120,24 +133,16 @@ export function snapshotJson(s: MergeState, recordSha256: string | null, explici
       }
     }
     parts.push(run ? ']]' : ']');
-  });
-  parts.push('}' + (recordSha256 ? `,"record_sha256":${JSON.stringify(recordSha256)}` : '') + ',"v":2}');
-  return parts.join('');
+  }, ',"v":2');
 }
 
 /** The canonical JSON of a state's version-1 snapshot (what stores before v2 wrote; verify compares those). */
 export function snapshotJsonV1(s: MergeState, recordSha256: string | null): string {
-  if (s.frame === null) throw new Error('cannot snapshot the state before the first merge');
-  const parts: string[] = [];
-  headParts(s, parts);
-  parts.push(`},"frame":${s.frame},"items":{`);
-  sortedKeys(s.items).forEach((c, i) => {
-    parts.push((i ? ',' : '') + JSON.stringify(c) + ':[');
-    s.items.get(c)!.order.forEach((e, j) => parts.push((j ? ',' : '') + '[' + JSON.stringify(e.key) + ',' + stampText(e.stamp) + ',' + canonOf(e, e.item) + ']'));
+  return snapshotText(s, recordSha256, (order, parts) => {
+    parts.push('[');
+    order.forEach((e, j) => parts.push((j ? ',' : '') + '[' + JSON.stringify(e.key) + ',' + stampText(e.stamp) + ',' + canonOf(e, e.item) + ']'));
     parts.push(']');
-  });
-  parts.push('}' + (recordSha256 ? `,"record_sha256":${JSON.stringify(recordSha256)}` : '') + '}');
-  return parts.join('');
+  }, '');
 }
 
 /** The state as a plain snapshot object (version 2): `JSON.parse(snapshotJson(s, null))`. */
