@@ -61,13 +61,16 @@ export function archiveBytes(layout: StoreLayout): number {
   return total;
 }
 
-/** How much snapshot bytes may weigh against the archive: keeps the store within 3× its deltas. */
-export const SNAPSHOT_BUDGET = 1.5;
+/**
+ * How much snapshot bytes may weigh against the archive, less the journals: the store (archive,
+ * journals, snapshots) stays within 3× its archived deltas.
+ */
+export const SNAPSHOT_BUDGET = 2;
 
 /**
- * Thins old snapshots (a cache) so that together they weigh at most {@link SNAPSHOT_BUDGET} × the
- * archive, and no more than the store's 3× bound leaves beside the archive and the journals: the
- * oldest go first, the newest always stays. Old states then replay from an earlier
+ * Thins old snapshots (a cache) so that together with the journals they weigh at most
+ * {@link SNAPSHOT_BUDGET} × the archive: the oldest (the smallest, in a state that grows) go first,
+ * the newest always stays. Old states then replay from an earlier
  * snapshot (or from the start), which costs about what their own history weighs. Returns the
  * frames removed.
  */
@@ -75,9 +78,11 @@ export function thinSnapshots(layout: StoreLayout, archived: number): number[] {
   const frames = listSnapshotFrames(layout);
   const sizes = frames.map((f) => sizeOf(join(layout.root, snapshotName(f))));
   let total = sizes.reduce((a, b) => a + b, 0);
-  // Where merge records weigh much (many tiny deltas), snapshots get what the 3× bound leaves.
+  // Snapshots get what the 3× bound leaves beside the journals (merge records weigh much when
+  // deltas are tiny). Only a store over its bound loses snapshots: each one kept bounds the replay
+  // of the states after it.
   const journals = [layout.merges, layout.conflicts, layout.events, layout.plans].reduce((a, p) => a + sizeOf(p), 0);
-  const budget = Math.min(SNAPSHOT_BUDGET * archived, Math.max(0, 2.9 * archived - archived - journals));
+  const budget = Math.max(0, SNAPSHOT_BUDGET * archived - journals);
   const removed: number[] = [];
   for (let i = 0; i < frames.length - 1 && total > budget; i++) {
     try {
