@@ -690,10 +690,10 @@ function table(r) {
     const rows = [];
     for (const W of P.writers) {
       const w = `w${W}`;
-      const f1 = d.framelog.snapshotEvery0[w], f100 = d.framelog.snapshotEvery000[w], s = d.sqlite[w], sa = d.sqliteAudit[w], am = r.automerge?.[w];
+      const f1 = d.framelog.snapshotEvery0[w], f100 = d.framelog.snapshotEvery100[w], s = d.sqlite[w], sa = d.sqliteAudit[w], am = r.automerge?.[w];
       rows.push([`W=${W}`, f1.deltasPerSec, f1.usPerDelta, f100.deltasPerSec, f100.usPerDelta, s.deltasPerSec, s.usPerDelta, sa.deltasPerSec, am?.deltasPerSec, am?.usPerDelta, round(f1.deltasPerSec / s.deltasPerSec, 2), round(f100.deltasPerSec / s.deltasPerSec, 2), am ? round(f1.deltasPerSec / am.deltasPerSec, 1) : '–', am ? round(f100.deltasPerSec / am.deltasPerSec, 1) : '–']);
     }
-    rows.push(['cost(64)/cost(1)', '', d.framelog.snapshotEvery0.costRatio64to1, '', d.framelog.snapshotEvery000.costRatio64to1, '', round(d.sqlite.w64.usPerDelta / d.sqlite.w1.usPerDelta, 3), '', '', r.automerge ? round(r.automerge.w64.usPerDelta / r.automerge.w1.usPerDelta, 3) : '', '', '', '', '']);
+    rows.push(['cost(64)/cost(1)', '', d.framelog.snapshotEvery0.costRatio64to1, '', d.framelog.snapshotEvery100.costRatio64to1, '', round(d.sqlite.w64.usPerDelta / d.sqlite.w1.usPerDelta, 3), '', '', r.automerge ? round(r.automerge.w64.usPerDelta / r.automerge.w1.usPerDelta, 3) : '', '', '', '', '']);
     tab(`Durable merge, ${P.durableDeltas} deltas per run (framelog: fsync per frame; K = snapshotEvery; automerge: ${P.automergeDeltas} deltas, in memory)`, ['', 'fl default d/s', 'µs/d', 'fl K=100 d/s', 'µs/d', 'sqlite d/s', 'µs/d', 'sqlite+audit d/s', 'automerge d/s', 'µs/d', 'fl/sqlite', 'fl100/sqlite', 'fl/am', 'fl100/am'], rows);
   } else if (r.automerge) {
     tab(`Automerge merge (${P.automergeDeltas} deltas, in memory)`, ['', 'deltas/s', 'µs/delta', 'change µs/delta'], P.writers.map((W) => [`W=${W}`, r.automerge[`w${W}`].deltasPerSec, r.automerge[`w${W}`].usPerDelta, r.automerge[`w${W}`].changeUsPerDelta]));
@@ -702,7 +702,7 @@ function table(r) {
     const d = r.durable;
     tab('The same, best round (the least disturbed by other load on the machine), µs per delta', ['', 'framelog default', 'framelog K=100', 'sqlite', 'sqlite+audit', 'automerge'], P.writers.map((W) => {
       const w = `w${W}`;
-      return [`W=${W}`, d.framelog.snapshotEvery0[w].bestUsPerDelta, d.framelog.snapshotEvery000[w].bestUsPerDelta, d.sqlite[w].bestUsPerDelta, d.sqliteAudit[w].bestUsPerDelta, r.automerge?.[w]?.bestUsPerDelta];
+      return [`W=${W}`, d.framelog.snapshotEvery0[w].bestUsPerDelta, d.framelog.snapshotEvery100[w].bestUsPerDelta, d.sqlite[w].bestUsPerDelta, d.sqliteAudit[w].bestUsPerDelta, r.automerge?.[w]?.bestUsPerDelta];
     }));
   }
   if (r.automerge && r.durable) {
