@@ -232,7 +232,8 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   if (stateText !== undefined) {
     writeSnapshot(ctx.layout, session.state, session.head, session.history.keysChangedBy(step.frame));
     markCheckpoint(clock, stateText.length);
-    thinSnapshots(ctx.layout, session.archived);
+    // A plan that sets snapshotEvery asked for those snapshots; the default plan keeps within 3×.
+    if (plan.snapshotEvery === undefined) thinSnapshots(ctx.layout, session.archived);
   }
   clearIntent(ctx);
   return record;
