@@ -82,7 +82,7 @@ describe('copyStore', () => {
   });
 
   it('framelog copy: one line, JSON with --json; a destination that is already a store is refused and left alone', () => {
-    const src = initStore(join(root, 'cli-src'), { writers: ['w1', 'w2'] });
+    const src = initStore(join(root, 'cli-src'), { writers: ['w1', 'w2'], snapshotEvery: 1 });
     mergeFrames(src, 1, 2);
     const out = execFileSync(process.execPath, [cli, 'copy', join(root, 'cli-copy'), '--dir', src.layout.root], { encoding: 'utf8' });
     expect(out).toBe(`copied 2 merges (through frame 2) and 2 snapshots from ${src.layout.root} to ${join(root, 'cli-copy')}\n`);
