@@ -1,4 +1,4 @@
-// The JSONTestSuite corpus (../shared/data/jsontestsuite, MIT) against delta parsing (PROTOCOL §1):
+// The JSONTestSuite corpus (src/testing/data/jsontestsuite, MIT; see its README) against delta parsing (PROTOCOL §1):
 // every n_ file (must-reject JSON) is refused by parseDelta, and by `framelog put FILE` with exit
 // code 1, a one-line stderr naming the file, and the store byte-for-byte unchanged. Valid JSON (y_)
 // is refused for protocol reasons, never as bad JSON, and nothing in the corpus makes parsing throw.
@@ -14,7 +14,7 @@ import { initStore } from '../store/storeContext.js';
 import { DEFAULT_PLAN } from './plan.js';
 import { describeProblem, parseDelta } from './validateDelta.js';
 
-const corpus = fileURLToPath(new URL('../../../shared/data/jsontestsuite/', import.meta.url));
+const corpus = fileURLToPath(new URL('../testing/data/jsontestsuite/', import.meta.url));
 const cliJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const files = existsSync(corpus) ? readdirSync(corpus).filter((f) => f.endsWith('.json')).sort() : [];
 const named = (prefix: string): string[] => files.filter((f) => f.startsWith(prefix));

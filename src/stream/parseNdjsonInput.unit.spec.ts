@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseJsonArgument, parseNdjsonInput } from './parseNdjsonInput.js';
 
-const suite = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/jsontestsuite');
+const suite = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../testing/data/jsontestsuite');
 
 describe('parseNdjsonInput', () => {
   it('reads one object per line, skipping blank lines', () => {

@@ -8,8 +8,8 @@ import { givenEmptyStore, inParallel, removeStores, runStreamCli } from './testi
 
 afterAll(removeStores);
 
-// The shared corpus sits beside the repository: ../shared/data/jsontestsuite/ from its root.
-const suite = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/jsontestsuite');
+// The JSONTestSuite corpus, kept in the repository (src/testing/data/jsontestsuite, MIT).
+const suite = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../testing/data/jsontestsuite');
 
 beforeAll(() => {
   compiledForTests();
