@@ -27,6 +27,21 @@ export function tempNameFor(path: string): string {
 }
 
 /**
+ * Creates `path` (refusing an existing one), writes all of `data` and syncs it: `fsync`, or
+ * `fdatasync` with `dataOnly` (enough for a file whose name the caller syncs into its folder).
+ */
+export function writeNewFileSynced(path: string, data: Uint8Array, { dataOnly = false } = {}): void {
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    writeAll(fd, data);
+    if (dataOnly) fdatasyncSync(fd);
+    else fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Replaces `path` atomically: temp file, fsync, rename, fsync of the directory. Readers see the
  * old file or the new one, never a part.
  */
@@ -52,13 +67,7 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
  */
 export function createFileDurable(path: string, data: Uint8Array, { syncDir = true } = {}): boolean {
   const tmp = tempNameFor(path);
-  const fd = openSync(tmp, 'wx', 0o644);
-  try {
-    writeAll(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeNewFileSynced(tmp, data);
   try {
     linkSync(tmp, path);
   } catch (e) {

@@ -1,6 +1,6 @@
 import { identityKey } from '../delta/identity.js';
 import type { MergeState } from '../merge/mergeState.js';
-import { archiveBytes, type CheckpointClock } from './checkpoints.js';
+import type { CheckpointClock } from './checkpoints.js';
 import { lineHash } from './journalFile.js';
 import { PlanHistory } from './planHistory.js';
 import type { InboxCache } from './inbox.js';
@@ -19,8 +19,11 @@ export interface MergeSession {
   head: string | null;
   /** When the next checkpoint is due (PROTOCOL v1.1 §3). */
   clock: CheckpointClock;
-  /** Bytes the archive holds: old snapshots are thinned against it. */
-  archived: number;
+  /**
+   * Bytes the archive holds (old snapshots are thinned against it): counted from disk at the first
+   * thinning, then kept up to date, so opening a merger does not stat the whole archive.
+   */
+  archived?: number;
   history: PlanHistory;
   /** Parsed inbox files, so a long-running merger reads each file once. */
   inbox: InboxCache;
@@ -42,5 +45,5 @@ export function loadMergeSession(ctx: StoreContext): MergeSession {
   const last = records.at(-1);
   // The replay since the snapshot it started from is exactly what the clock counts.
   const clock: CheckpointClock = { bytesSince: info.replayedBytes, mergesSince: info.replayedMerges, stateBytes: info.checkpointStateBytes };
-  return { state, head: last ? lineHash(last.text) : null, clock, archived: archiveBytes(ctx.layout), history, inbox: new Map() };
+  return { state, head: last ? lineHash(last.text) : null, clock, history, inbox: new Map() };
 }

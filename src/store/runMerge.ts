@@ -1,13 +1,13 @@
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../delta/contentHash.js';
 import { FramelogError } from '../errors.js';
 import { mergeFrame, type PendingDelta } from '../merge/mergeFrame.js';
 import type { MergeRecord, QuarantineRef } from '../merge/records.js';
 import { stateJson } from '../merge/canonicalState.js';
-import { appendDurable, createFileDurable, fsyncDir, writeAll, writeFileDurable } from './durableFs.js';
+import { appendDurable, createFileDurable, fsyncDir, writeFileDurable, writeNewFileSynced } from './durableFs.js';
 import { encodeSegment, segmentName } from './archiveSegment.js';
-import { checkpointDue, markCheckpoint, thinSnapshots } from './checkpoints.js';
+import { archiveBytes, checkpointDue, markCheckpoint, thinSnapshots } from './checkpoints.js';
 import { archiveHash, scanInbox, type InboxScan } from './inbox.js';
 import { lineHash } from './journalFile.js';
 import { clearIntent, journalSizes, writeIntent, type MergeIntent } from './mergeIntent.js';
@@ -102,17 +102,6 @@ function bookOf(scan: InboxScan): RunBook {
   return book;
 }
 
-/** Writes the segment file (new name, one write, fdatasync); the caller syncs `archive/`. */
-function writeSegment(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'wx', 0o644);
-  try {
-    writeAll(fd, bytes);
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Commits one merge: intent; the archive segment (every delta of the merge in one file, one
  * sync); quarantined files; batch lines that must wait for a later merge written out as files of
@@ -196,7 +185,7 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   const segment = entries.length > 0 ? encodeSegment(entries) : undefined;
   writeIntent(ctx, intent);
   if (segment) {
-    writeSegment(join(root, segRel), segment);
+    writeNewFileSynced(join(root, segRel), segment, { dataOnly: true }); // archive/ is synced next
     fsyncDir(ctx.layout.archive);
   }
   for (const c of quarantineCopies) createFileDurable(join(root, c.path), c.bytes, { syncDir: false });
@@ -228,12 +217,12 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   for (const c of intent.consumed!) unlinkIfThere(join(root, c));
   appendJournalIndex(ctx, step.frame, intent.sizes.merges);
   session.head = lineHash(line);
-  session.archived += segment?.length ?? 0;
+  if (session.archived !== undefined) session.archived += segment?.length ?? 0;
   if (stateText !== undefined) {
     writeSnapshot(ctx.layout, session.state, session.head, session.history.keysChangedBy(step.frame));
     markCheckpoint(clock, stateText.length);
     // A plan that sets snapshotEvery asked for those snapshots; the default plan keeps within 3×.
-    if (plan.snapshotEvery === undefined) thinSnapshots(ctx.layout, session.archived);
+    if (plan.snapshotEvery === undefined) thinSnapshots(ctx.layout, (session.archived ??= archiveBytes(ctx.layout)));
   }
   clearIntent(ctx);
   return record;
