@@ -40,7 +40,7 @@ const [W = 8, F = 250, K = 1] = process.argv.slice(2).map(Number);
 const { initStore, putDeltas, openMergerOn } = await import(pathToFileURL(path.join(benchDir, '../dist/index.js')).href);
 const dir = path.join(benchDir, '.tmp', 'profile-merge');
 fs.rmSync(dir, { recursive: true, force: true });
-const ctx = initStore(dir, { snapshotEvery: K });
+const ctx = initStore(dir, K ? { snapshotEvery: K } : {}); // K = 0: the default plan (checkpoints by bytes)
 const frames = makeFrames({ frames: F, writers: W });
 const merger = openMergerOn(ctx);
 let ns = 0n;

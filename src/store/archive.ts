@@ -7,7 +7,7 @@ import type { DeltaRef, ValidDelta } from '../delta/types.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import { FramelogError } from '../errors.js';
 import { archiveDirName } from './layout.js';
-import { decodeSegment, segmentName, type SegmentEntry } from './archiveSegment.js';
+import { decodeSegment, readSegmentCommit, segmentName, type SegmentCommit, type SegmentEntry } from './archiveSegment.js';
 import type { StoreContext } from './storeContext.js';
 
 /** A file of a merge's archive folder, parsed. */
@@ -53,6 +53,16 @@ export function readArchiveEntries(ctx: StoreContext, frame: number): { where: s
     throw e;
   }
   return { where: rel, entries: names.map((name) => ({ name, bytes: readFileSync(join(ctx.layout.root, rel, name)) })) };
+}
+
+/** The commit line of merge `frame`'s segment, when it has a segment with one. */
+export function segmentCommitOf(ctx: StoreContext, frame: number): SegmentCommit | undefined {
+  try {
+    return readSegmentCommit(readFileSync(join(ctx.layout.root, segmentName(frame))));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }
 
 /** Reads every delta archived by merge `frame`, in name order. */

@@ -40,9 +40,63 @@ export function encodeSegment(entries: readonly SegmentEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * The commit line that ends a segment written by a merge (v1.1): what the merge appends to the
+ * journals, so that the segment alone is the merge's durable commit and the journals can be
+ * brought up to date from it after a crash. `jq 'select(.commit) | .commit.record'` reads it.
+ */
+export interface SegmentCommit {
+  /** The merge record's line, exactly as in `journal/merges.ndjson`. */
+  record: string;
+  /** The merge's line of `journal/plans.ndjson` (with its newline), when the plan changed with it. */
+  plan?: string;
+  /** The inbox files the merge took whole (removed once it committed). */
+  inbox: string[];
+  /** The merge's lines of `journal/conflicts.ndjson` and `journal/events.ndjson` (each line ends in a newline). */
+  conflicts: string;
+  events: string;
+}
+
+const COMMIT_HEAD = '{"commit":{';
+
+const rawArray = (text: string): string => `[${text.length === 0 ? '' : text.slice(0, -1).split('\n').join(',')}]`;
+
+/** The commit line of a segment (with its newline). The journal lines stand in it as JSON, not as strings. */
+export function encodeCommitLine(c: SegmentCommit): string {
+  return `${COMMIT_HEAD}"record":${c.record},"plan":${c.plan ? c.plan.trimEnd() : 'null'},"inbox":${JSON.stringify(c.inbox)},"conflicts":${rawArray(c.conflicts)},"events":${rawArray(c.events)}}}\n`;
+}
+
+/**
+ * The commit line of a segment, or undefined when it has none (a segment of an older version, or
+ * one torn before its commit line was whole). Each journal line comes back byte for byte: they
+ * were written by `JSON.stringify`, which prints a parsed object the same way again.
+ */
+export function readSegmentCommit(buf: Buffer): SegmentCommit | undefined {
+  if (buf.length < 2 || buf[buf.length - 1] !== LF) return undefined;
+  const start = buf.lastIndexOf(LF, buf.length - 2) + 1;
+  if (buf.toString('latin1', start, start + COMMIT_HEAD.length) !== COMMIT_HEAD) return undefined;
+  let v: { commit?: { record?: unknown; plan?: unknown; inbox?: unknown; conflicts?: unknown; events?: unknown } };
+  try {
+    v = JSON.parse(buf.toString('utf8', start, buf.length - 1));
+  } catch {
+    return undefined;
+  }
+  const c = v.commit;
+  if (!c || typeof c.record !== 'object' || c.record === null || !Array.isArray(c.conflicts) || !Array.isArray(c.events)) return undefined;
+  if (!Array.isArray(c.inbox) || !c.inbox.every((n) => typeof n === 'string' && n.length > 0 && !n.includes('/') && !n.startsWith('.'))) return undefined;
+  const lines = (list: unknown[]): string => list.map((x) => JSON.stringify(x) + '\n').join('');
+  return {
+    record: JSON.stringify(c.record),
+    ...(c.plan !== null && c.plan !== undefined ? { plan: JSON.stringify(c.plan) + '\n' } : {}),
+    inbox: c.inbox as string[],
+    conflicts: lines(c.conflicts),
+    events: lines(c.events),
+  };
+}
+
 const HEAD = /^\{"name":("(?:[^"\\]|\\.)*"),"(delta|text)":/;
 
-/** Reads a segment back into its entries; throws naming `where` and the line on bytes that are no segment line. */
+/** Reads a segment back into its entries (its commit line aside); throws naming `where` and the line on bytes that are no segment line. */
 export function decodeSegment(buf: Buffer, where: string): SegmentEntry[] {
   const out: SegmentEntry[] = [];
   let start = 0;
@@ -51,6 +105,7 @@ export function decodeSegment(buf: Buffer, where: string): SegmentEntry[] {
     let nl = buf.indexOf(LF, start);
     if (nl < 0) nl = buf.length;
     line++;
+    if (nl === buf.length - 1 && buf.toString('latin1', start, start + COMMIT_HEAD.length) === COMMIT_HEAD) break; // the commit line
     const bad = (): never => {
       throw new FramelogError(`${where}:${line}: not an archive segment line`, 'corrupt-archive');
     };

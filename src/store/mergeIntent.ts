@@ -5,6 +5,7 @@ import { fsyncDir, moveNoReplace, truncateDurable, writeAll } from './durableFs.
 import { readJournal } from './journalFile.js';
 import { archiveDirName } from './layout.js';
 import type { StoreContext } from './storeContext.js';
+import { intentReplaced, readLagMarker, redoLaggingJournals, syncAllJournals } from './lazyJournals.js';
 
 /**
  * What a merge is about to do, written durably before it moves any file. A merge's commit point
@@ -45,6 +46,9 @@ const IDLE = '{}\n';
  * torn write has no complete line, and nothing was moved before the sync returned.
  */
 export function writeIntent(ctx: StoreContext, intent: MergeIntent): void {
+  // Journals that lag the archive are made durable first: this intent replaces their marker.
+  if (readLagMarker(ctx)) syncAllJournals(ctx);
+  intentReplaced(ctx);
   const created = !existsSync(ctx.layout.intent);
   const fd = openSync(ctx.layout.intent, constants.O_WRONLY | constants.O_CREAT, 0o644);
   try {
@@ -60,6 +64,7 @@ export function writeIntent(ctx: StoreContext, intent: MergeIntent): void {
 
 /** Marks the intent done once the merge is whole (not synced: redoing a finished intent is a no-op). */
 export function clearIntent(ctx: StoreContext): void {
+  intentReplaced(ctx);
   if (existsSync(ctx.layout.intent)) writeFileSync(ctx.layout.intent, IDLE);
 }
 
@@ -95,10 +100,16 @@ export function freeName(dir: string, name: string): string {
 /**
  * Brings a store whose merger died mid-merge back to a whole state: finishes a merge whose record
  * was committed, undoes one whose record was not. Also cuts a torn last line off the merge
- * journal. Needs the merger lock. Returns what it did, or undefined when there was nothing to do.
+ * journal; brings journals that lagged the archive up to date from its segments' commit lines
+ * (see `lazyJournals.ts`). Needs the merger lock. Returns what it did, or undefined when there was nothing to do.
  */
-export function recoverMerge(ctx: StoreContext): 'finished' | 'undone' | undefined {
+export function recoverMerge(ctx: StoreContext): 'finished' | 'undone' | 'redone' | undefined {
   const l = ctx.layout;
+  const marker = readLagMarker(ctx);
+  if (marker) {
+    redoLaggingJournals(ctx, marker);
+    return 'redone';
+  }
   const intent = readIntent(ctx);
   if (!intent) return undefined;
   const root = l.root;

@@ -7,6 +7,8 @@ import type { InboxCache } from './inbox.js';
 import { loadStateAt, readMergeRecords, type LoadInfo } from './stateAt.js';
 import { openJournalIndex } from './journalIndex.js';
 import type { StoreContext } from './storeContext.js';
+import { noLag, type JournalLag } from './lazyJournals.js';
+import type { MergeIntent } from './mergeIntent.js';
 
 /**
  * What a merger keeps in memory between merges: the state after the last merge, the redelivery
@@ -27,6 +29,10 @@ export interface MergeSession {
   history: PlanHistory;
   /** Parsed inbox files, so a long-running merger reads each file once. */
   inbox: InboxCache;
+  /** The journals' sizes (measured once, then counted), so a merge does not stat them. */
+  sizes?: MergeIntent['sizes'];
+  /** Journal lines appended since the journals were last made durable (see `lazyJournals.ts`). */
+  lag: JournalLag;
 }
 
 /** Loads the merger's working state from the journal, snapshots and archive. */
@@ -45,5 +51,5 @@ export function loadMergeSession(ctx: StoreContext): MergeSession {
   const last = records.at(-1);
   // The replay since the snapshot it started from is exactly what the clock counts.
   const clock: CheckpointClock = { bytesSince: info.replayedBytes, mergesSince: info.replayedMerges, stateBytes: info.checkpointStateBytes };
-  return { state, head: last ? lineHash(last.text) : null, clock, history, inbox: new Map() };
+  return { state, head: last ? lineHash(last.text) : null, clock, history, inbox: new Map(), lag: noLag() };
 }

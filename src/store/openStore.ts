@@ -10,6 +10,7 @@ import { queryConflicts, queryEvents, readLog, type ConflictFilter, type EventFi
 import { resolveStoreDir } from './layout.js';
 import { acquireMergeLock, type MergeLock } from './mergeLock.js';
 import { recoverMerge } from './mergeIntent.js';
+import { settleJournals } from './lazyJournals.js';
 import { loadMergeSession, type MergeSession } from './mergeSession.js';
 import { putDeltas, type PutInput, type PutResult } from './putDeltas.js';
 import { runMerges, type MergeOptions } from './runMerge.js';
@@ -33,7 +34,12 @@ export interface Merger {
   readonly state: MergeState;
   /** Drops the state in memory, to be loaded again from disk (after the store was changed under the lock, e.g. by `importMergeBundle`). */
   reload(): void;
-  /** Releases the lock. */
+  /**
+   * Makes the journals durable now. A merge is durable when it returns (its archive segment holds
+   * its journal lines); the journals themselves are synced every few merges, here and at close.
+   */
+  flush(): void;
+  /** Makes the journals durable and releases the lock. */
   close(): void;
 }
 
@@ -112,10 +118,20 @@ export function openMergerOn(ctx: StoreContext): Merger {
       return session.state;
     },
     reload() {
+      if (session) settleJournals(ctx, session.lag);
       recoverMerge(ctx);
       session = undefined;
     },
-    close: () => lock.release(),
+    flush() {
+      if (session) settleJournals(ctx, session.lag);
+    },
+    close() {
+      try {
+        if (session) settleJournals(ctx, session.lag);
+      } finally {
+        lock.release();
+      }
+    },
   };
 }
 

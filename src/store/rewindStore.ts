@@ -7,6 +7,7 @@ import { journalIndexPath } from './journalIndex.js';
 import { readJournal } from './journalFile.js';
 import { archiveDirName } from './layout.js';
 import { freeName } from './mergeIntent.js';
+import { settleLagMarker } from './lazyJournals.js';
 import { listSnapshotFrames } from './snapshots.js';
 import { snapshotName } from './layout.js';
 import type { StoreContext } from './storeContext.js';
@@ -43,6 +44,7 @@ export function rewindStore(ctx: StoreContext, keep: number): number[] {
   const l = ctx.layout;
   const records = readJournal<MergeRecord>(l.merges, 'journal/merges.ndjson');
   if (keep >= records.length) return [];
+  settleLagMarker(ctx); // no recovery may append again the lines of merges cut here
   const removed = records.slice(keep).map((r) => r.value.frame);
   const frames = new Set(removed);
   const lastKept = keep > 0 ? records[keep - 1].value.frame : null;

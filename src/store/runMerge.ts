@@ -6,11 +6,12 @@ import { mergeFrame, type PendingDelta } from '../merge/mergeFrame.js';
 import type { MergeRecord, QuarantineRef } from '../merge/records.js';
 import { stateJson } from '../merge/canonicalState.js';
 import { appendDurable, createFileDurable, fsyncDir, writeFileDurable, writeNewFileSynced } from './durableFs.js';
-import { encodeSegment, segmentName } from './archiveSegment.js';
+import { encodeCommitLine, encodeSegment, segmentName } from './archiveSegment.js';
 import { archiveBytes, checkpointDue, markCheckpoint, thinSnapshots } from './checkpoints.js';
 import { archiveHash, scanInbox, type InboxScan } from './inbox.js';
 import { lineHash } from './journalFile.js';
 import { clearIntent, journalSizes, writeIntent, type MergeIntent } from './mergeIntent.js';
+import { appendLagging, lagMarkerStands, markLag, settleJournals, SETTLE_BYTES, SETTLE_EVERY } from './lazyJournals.js';
 import type { MergeSession } from './mergeSession.js';
 import { writeSnapshot } from './snapshots.js';
 import { appendJournalIndex } from './journalIndex.js';
@@ -116,7 +117,9 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   const pending: PendingDelta[] = entries.map((v) => ({ delta: v.delta, file: `${segRel}#${v.name}` }));
   const taken = new Set<string>();
   const quarantined: QuarantineRef[] = [];
-  const intent: MergeIntent = { frame: step.frame, moves: [], written: [], sizes: journalSizes(ctx), consumed: [] };
+  const sizes = (session.sizes ??= journalSizes(ctx));
+  const lastFrame = session.state.frame;
+  const intent: MergeIntent = { frame: step.frame, moves: [], written: [], sizes: { ...sizes }, consumed: [] };
   if (entries.length > 0) intent.segment = segRel;
   const quarantineCopies: Array<{ path: string; bytes: Uint8Array }> = [];
   const whyFiles: Array<{ path: string; text: string }> = [];
@@ -182,36 +185,62 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
     prev: session.head,
   };
   const line = JSON.stringify(record);
-  const segment = entries.length > 0 ? encodeSegment(entries) : undefined;
-  writeIntent(ctx, intent);
-  if (segment) {
-    writeNewFileSynced(join(root, segRel), segment, { dataOnly: true }); // archive/ is synced next
-    fsyncDir(ctx.layout.archive);
-  }
-  for (const c of quarantineCopies) createFileDurable(join(root, c.path), c.bytes, { syncDir: false });
-  // Each note is synced; the quarantine folder once for all of them, below.
-  for (const w of whyFiles) {
-    if (!createFileDurable(join(root, w.path), Buffer.from(w.text), { syncDir: false })) throw new FramelogError(`${w.path}: already exists (a note of no quarantined file: move it away)`, 'quarantine-clash');
-  }
-  for (const m of intent.moves) renameSync(join(root, m.from), join(root, m.to));
-  if (bad.length > 0) fsyncDir(ctx.layout.quarantine);
-  if (waitAlone.length > 0) {
-    // A batch whose other lines wait for a later frame: those lines become files of their own
-    // (durable before the record, which lets the batch go).
-    for (const n of toWrite) {
-      if (!createFileDurable(join(ctx.layout.inbox, n), book.bytesOf.get(n)!, { syncDir: false })) {
-        throw new FramelogError(`inbox/${n}: appeared while the merge ran (a second writer of that name?)`, 'inbox-clash');
-      }
+  const planLine = session.history.lineFor(ctx, step.frame);
+  const inboxTaken = intent.consumed!.map((c) => c.slice('inbox/'.length));
+  const segment = entries.length > 0
+    ? Buffer.concat([encodeSegment(entries), Buffer.from(encodeCommitLine({ record: line, ...(planLine ? { plan: planLine } : {}), inbox: inboxTaken, conflicts: conflictText, events: eventText }))])
+    : undefined;
+  const lag = session.lag;
+  // The commit in one sync: a merge that only archives deltas taken whole from the inbox (nothing
+  // to quarantine, no batch line left to wait) commits with its segment; its journal lines follow
+  // without a sync of their own (lazyJournals.ts). Any other merge writes an intent first.
+  const fast = segment !== undefined && bad.length === 0 && waitAlone.length === 0;
+  if (fast) {
+    if (!lagMarkerStands(ctx, lag)) markLag(ctx, lag, { frame: lastFrame, sizes: { ...sizes } });
+    writeNewFileSynced(join(root, segRel), segment, { dataOnly: true });
+    fsyncDir(ctx.layout.archive); // the commit point
+    if (planLine) appendLagging(lag, ctx.layout.plans, planLine);
+    appendLagging(lag, ctx.layout.conflicts, conflictText);
+    appendLagging(lag, ctx.layout.events, eventText);
+    appendLagging(lag, ctx.layout.merges, line + '\n');
+    lag.merges++;
+    sizes.plans += planLine ? Buffer.byteLength(planLine) : 0;
+    sizes.conflicts += Buffer.byteLength(conflictText);
+    sizes.events += Buffer.byteLength(eventText);
+    sizes.merges += Buffer.byteLength(line) + 1;
+  } else {
+    // An intent replaces the lag marker: make the lagging journals durable first.
+    settleJournals(ctx, lag);
+    writeIntent(ctx, intent);
+    if (segment) {
+      writeNewFileSynced(join(root, segRel), segment, { dataOnly: true }); // archive/ is synced next
+      fsyncDir(ctx.layout.archive);
     }
-    for (const n of waitAlone) book.ownFile.set(n, n);
-    fsyncDir(ctx.layout.inbox);
+    for (const c of quarantineCopies) createFileDurable(join(root, c.path), c.bytes, { syncDir: false });
+    // Each note is synced; the quarantine folder once for all of them, below.
+    for (const w of whyFiles) {
+      if (!createFileDurable(join(root, w.path), Buffer.from(w.text), { syncDir: false })) throw new FramelogError(`${w.path}: already exists (a note of no quarantined file: move it away)`, 'quarantine-clash');
+    }
+    for (const m of intent.moves) renameSync(join(root, m.from), join(root, m.to));
+    if (bad.length > 0) fsyncDir(ctx.layout.quarantine);
+    if (waitAlone.length > 0) {
+      // A batch whose other lines wait for a later frame: those lines become files of their own
+      // (durable before the record, which lets the batch go).
+      for (const n of toWrite) {
+        if (!createFileDurable(join(ctx.layout.inbox, n), book.bytesOf.get(n)!, { syncDir: false })) {
+          throw new FramelogError(`inbox/${n}: appeared while the merge ran (a second writer of that name?)`, 'inbox-clash');
+        }
+      }
+      for (const n of waitAlone) book.ownFile.set(n, n);
+      fsyncDir(ctx.layout.inbox);
+    }
+    if (planLine) appendDurable(ctx.layout.plans, planLine);
+    appendDurable(ctx.layout.conflicts, conflictText);
+    appendDurable(ctx.layout.events, eventText);
+    appendDurable(ctx.layout.merges, line + '\n'); // the commit point
+    session.sizes = journalSizes(ctx);
   }
   for (const src of sources) book.waiting.delete(src);
-  const planLine = session.history.lineFor(ctx, step.frame);
-  if (planLine) appendDurable(ctx.layout.plans, planLine);
-  appendDurable(ctx.layout.conflicts, conflictText);
-  appendDurable(ctx.layout.events, eventText);
-  appendDurable(ctx.layout.merges, line + '\n'); // the commit point
   // Taken inbox files go only now. Not synced: a file that reappears after a power failure is a
   // redelivered copy, which the next merge archives as a duplicate.
   for (const c of intent.consumed!) unlinkIfThere(join(root, c));
@@ -224,7 +253,9 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
     // A plan that sets snapshotEvery asked for those snapshots; the default plan keeps within 3×.
     if (plan.snapshotEvery === undefined) thinSnapshots(ctx.layout, (session.archived ??= archiveBytes(ctx.layout)));
   }
-  clearIntent(ctx);
+  if (fast) {
+    if (lag.merges >= SETTLE_EVERY || lag.bytes >= SETTLE_BYTES) settleJournals(ctx, lag);
+  } else clearIntent(ctx);
   return record;
 }
 

@@ -2,13 +2,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { archiveHash } from './inbox.js';
 import { readIntent } from './mergeIntent.js';
+import { readLagMarker } from './lazyJournals.js';
 import { canonicalJson } from '../delta/canonicalJson.js';
 import { sha256Hex } from '../delta/contentHash.js';
 import type { JsonValue } from '../delta/types.js';
 import { createMergeState } from '../merge/mergeState.js';
 import { mergeFrame } from '../merge/mergeFrame.js';
 import type { ConflictRecord, EventRecord, MergeRecord } from '../merge/records.js';
-import { readArchive } from './archive.js';
+import { readArchive, segmentCommitOf } from './archive.js';
 import { readJournal, lineHash, type JournalLine } from './journalFile.js';
 import { snapshotName } from './layout.js';
 import { segmentName } from './archiveSegment.js';
@@ -67,7 +68,9 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
     report.ok = false;
     return report;
   }
-  const inProgress = readIntent(ctx) !== undefined;
+  // A merge in progress, or journals that lag the archive (lazyJournals.ts): lines and segments
+  // past the last record are expected until the merger (or its recovery) appends the rest.
+  const inProgress = readIntent(ctx) !== undefined || readLagMarker(ctx) !== undefined;
   // 1. The chain: each record names the hash of the line before it.
   let prev: string | null = null;
   let lastFrame = -1;
@@ -124,6 +127,10 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
     if (archiveHash(archived) !== rec.archive_sha256) {
       fault({ file: where, frame: rec.frame, message: 'archive folder differs from what the merge archived (a file was edited, added or removed)' });
       break;
+    }
+    const commit = segmentCommitOf(ctx, rec.frame);
+    if (commit && commit.record !== r.text) {
+      fault({ file: where, frame: rec.frame, message: 'the commit line of the segment differs from the merge record (one of them was edited)' });
     }
     if (history.shaAt(rec.frame) !== rec.plan_sha256) {
       fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: 'plan_sha256 is not the plan journal/plans.ndjson says was in force' });

@@ -54,6 +54,7 @@ export async function watchMerges(ctx: StoreContext, opts: WatchOptions = {}): P
         readiness.merged(merger.state.frame, records.length > 0);
         continue;
       }
+      merger.flush(); // idle: the journals catch up with the archive
       const nextDeadline = decision.waitMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, nextDeadline));
