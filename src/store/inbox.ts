@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readFileNoAtime } from './durableFs.js';
 import { join } from 'node:path';
 import type { Plan } from '../delta/plan.js';
 import { sha256Hex } from '../delta/contentHash.js';
@@ -95,7 +96,7 @@ function scanBatch(source: string, buf: Buffer, plan: Plan, out: Scanned): void 
 function scanOne(dir: string, name: string, plan: Plan): Scanned | undefined {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(join(dir, name));
+    bytes = readFileNoAtime(join(dir, name));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // moved meanwhile; the next scan sees where
     throw e;
