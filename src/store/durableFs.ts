@@ -27,11 +27,17 @@ export function tempNameFor(path: string): string {
 }
 
 /**
+ * Flags that create a new file: `'wx'` without its `O_TRUNC`, which on ext4 (`auto_da_alloc`)
+ * starts a writeback of the file when it is closed, on top of the sync the caller makes anyway.
+ */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+
+/**
  * Creates `path` (refusing an existing one), writes all of `data` and syncs it: `fsync`, or
  * `fdatasync` with `dataOnly` (enough for a file whose name the caller syncs into its folder).
  */
 export function writeNewFileSynced(path: string, data: Uint8Array, { dataOnly = false } = {}): void {
-  const fd = openSync(path, 'wx', 0o644);
+  const fd = openSync(path, CREATE_NEW, 0o644);
   try {
     writeAll(fd, data);
     if (dataOnly) fdatasyncSync(fd);
@@ -47,7 +53,7 @@ export function writeNewFileSynced(path: string, data: Uint8Array, { dataOnly = 
  */
 export function writeFileDurable(path: string, data: string | Uint8Array): void {
   const tmp = tempNameFor(path);
-  const fd = openSync(tmp, 'wx', 0o644);
+  const fd = openSync(tmp, CREATE_NEW, 0o644);
   try {
     writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
