@@ -50,8 +50,6 @@ export interface SegmentCommit {
   record: string;
   /** The merge's line of `journal/plans.ndjson` (with its newline), when the plan changed with it. */
   plan?: string;
-  /** The inbox files the merge took whole (removed once it committed). */
-  inbox: string[];
   /** The merge's lines of `journal/conflicts.ndjson` and `journal/events.ndjson` (each line ends in a newline). */
   conflicts: string;
   events: string;
@@ -63,7 +61,7 @@ const rawArray = (text: string): string => `[${text.length === 0 ? '' : text.sli
 
 /** The commit line of a segment (with its newline). The journal lines stand in it as JSON, not as strings. */
 export function encodeCommitLine(c: SegmentCommit): string {
-  return `${COMMIT_HEAD}"record":${c.record},"plan":${c.plan ? c.plan.trimEnd() : 'null'},"inbox":${JSON.stringify(c.inbox)},"conflicts":${rawArray(c.conflicts)},"events":${rawArray(c.events)}}}\n`;
+  return `${COMMIT_HEAD}"record":${c.record},"plan":${c.plan ? c.plan.trimEnd() : 'null'},"conflicts":${rawArray(c.conflicts)},"events":${rawArray(c.events)}}}\n`;
 }
 
 /**
@@ -75,7 +73,7 @@ export function readSegmentCommit(buf: Buffer): SegmentCommit | undefined {
   if (buf.length < 2 || buf[buf.length - 1] !== LF) return undefined;
   const start = buf.lastIndexOf(LF, buf.length - 2) + 1;
   if (buf.toString('latin1', start, start + COMMIT_HEAD.length) !== COMMIT_HEAD) return undefined;
-  let v: { commit?: { record?: unknown; plan?: unknown; inbox?: unknown; conflicts?: unknown; events?: unknown } };
+  let v: { commit?: { record?: unknown; plan?: unknown; conflicts?: unknown; events?: unknown } };
   try {
     v = JSON.parse(buf.toString('utf8', start, buf.length - 1));
   } catch {
@@ -83,12 +81,10 @@ export function readSegmentCommit(buf: Buffer): SegmentCommit | undefined {
   }
   const c = v.commit;
   if (!c || typeof c.record !== 'object' || c.record === null || !Array.isArray(c.conflicts) || !Array.isArray(c.events)) return undefined;
-  if (!Array.isArray(c.inbox) || !c.inbox.every((n) => typeof n === 'string' && n.length > 0 && !n.includes('/') && !n.startsWith('.'))) return undefined;
   const lines = (list: unknown[]): string => list.map((x) => JSON.stringify(x) + '\n').join('');
   return {
     record: JSON.stringify(c.record),
     ...(c.plan !== null && c.plan !== undefined ? { plan: JSON.stringify(c.plan) + '\n' } : {}),
-    inbox: c.inbox as string[],
     conflicts: lines(c.conflicts),
     events: lines(c.events),
   };

@@ -57,7 +57,7 @@ describe('batch inbox files', () => {
     await b.merge();
     const entries = (s: typeof a) => readArchiveEntries(s.store.context, 1).entries.map((e) => [e.name, Buffer.from(e.bytes).toString()]);
     expect(entries(b)).toEqual(entries(a));
-    // The delta lines are the same bytes; the commit lines differ only in the inbox files taken.
+    // The delta lines are the same bytes (the commit lines hold each store's own merge record).
     const deltaLines = (s: typeof a) => readFileSync(join(s.dir, 'archive', 'merge-000000001.ndjson'), 'utf8').split('\n').filter((l) => l.startsWith('{"name":'));
     expect(deltaLines(b)).toEqual(deltaLines(a));
     a.dispose();

@@ -113,6 +113,16 @@ describe('the merge commit in one sync', () => {
       expect(readJournals(d)).toEqual(readJournals(ctx.layout.root));
       expect(verifyStore(copy).ok).toBe(true);
     }
+    // Whole and synced, but the merger died before appending to the journals and removing the
+    // batch it took: recovery appends the lines and removes the batch.
+    const d = `${dir}-whole`;
+    cpSync(dir, d, { recursive: true });
+    writeFileSync(join(d, segmentName(13)), seg);
+    const copy = openStoreContext(d);
+    openMergerOn(copy).close();
+    expect(readdirSync(join(d, 'inbox'))).toEqual([]);
+    expect(readJournals(d)).toEqual(readJournals(ctx.layout.root));
+    expect(verifyStore(copy).ok).toBe(true);
   });
 
   it('makes the journals durable every few merges and at close, and clears the marker', () => {

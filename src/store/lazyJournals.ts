@@ -4,8 +4,8 @@ import { sha256Hex } from '../delta/contentHash.js';
 import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
 import { decodeSegment, readSegmentCommit, SEGMENT_FILE, type SegmentEntry } from './archiveSegment.js';
-import { fsyncDir, truncateDurable, writeAll } from './durableFs.js';
-import { archiveHash } from './inbox.js';
+import { fsyncDir, readFileNoAtime, truncateDurable, writeAll } from './durableFs.js';
+import { archiveHash, listInbox } from './inbox.js';
 import type { StoreContext } from './storeContext.js';
 
 /**
@@ -17,7 +17,8 @@ import type { StoreContext } from './storeContext.js';
  * when the merger closes. While they lag, the intent file holds a marker naming the journal
  * sizes last made durable; after a crash, recovery cuts the journals back to those sizes and
  * appends again, from the commit lines of the segments written since, exactly the bytes the
- * merges appended. A segment torn before its sync returned has no whole commit line (or its
+ * merges appended, and removes the inbox files those merges had taken. The segment holds nothing
+ * that depends on how the deltas reached the inbox, so a replayed run writes the same bytes. A segment torn before its sync returned has no whole commit line (or its
  * deltas do not hash to its record's `archive_sha256`): that merge was never acknowledged, its
  * inbox files are still there, and the segment is removed.
  */
@@ -164,6 +165,31 @@ export function syncAllJournals(ctx: StoreContext): void {
   fsyncDir(l.journal);
 }
 
+/**
+ * Removes the inbox files a redone merge had taken (the merger died before removing them): each
+ * file whose every delta (every non-blank line of a batch) is among the archived bytes. A file
+ * that holds anything else stays for the next merge.
+ */
+function removeTakenInboxFiles(ctx: StoreContext, archived: Set<string>): void {
+  for (const name of listInbox(ctx.layout)) {
+    const path = join(ctx.layout.inbox, name);
+    const bytes = readFileNoAtime(path);
+    let all = true;
+    if (name.endsWith('.ndjson')) {
+      let start = 0;
+      while (all && start < bytes.length) {
+        let nl = bytes.indexOf(10, start);
+        if (nl < 0) nl = bytes.length;
+        const end = nl > start && bytes[nl - 1] === 13 ? nl - 1 : nl;
+        const line = bytes.subarray(start, end);
+        if (line.some((b) => b !== 32 && b !== 9) && !archived.has(sha256Hex(line))) all = false;
+        start = nl + 1;
+      }
+    } else all = archived.has(sha256Hex(bytes));
+    if (all) unlinkSync(path);
+  }
+}
+
 /** Is this segment whole: a commit line for `frame` whose record its deltas, conflicts and events hash to? */
 function committedOf(buf: Buffer, frame: number, where: string) {
   const commit = readSegmentCommit(buf);
@@ -203,6 +229,7 @@ export function redoLaggingJournals(ctx: StoreContext, marker: LagMarker): numbe
   truncateDurable(l.plans, marker.sizes.plans);
   const lag = noLag();
   let redone = 0;
+  const archived = new Set<string>();
   for (const [i, frame] of frames.entries()) {
     const rel = `archive/merge-${String(frame).padStart(9, '0')}.ndjson`;
     const commit = committedOf(readFileSync(join(l.root, rel)), frame, rel);
@@ -216,15 +243,10 @@ export function redoLaggingJournals(ctx: StoreContext, marker: LagMarker): numbe
     appendLagging(lag, l.conflicts, commit.conflicts);
     appendLagging(lag, l.events, commit.events);
     appendLagging(lag, l.merges, commit.record + '\n');
-    for (const n of commit.inbox) {
-      try {
-        unlinkSync(join(l.inbox, n));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-    }
+    for (const e of decodeSegment(readFileSync(join(l.root, rel)), rel)) archived.add(sha256Hex(e.bytes));
     redone++;
   }
+  if (archived.size > 0) removeTakenInboxFiles(ctx, archived);
   settleJournals(ctx, lag);
   writeFileSync(l.intent, '{}\n'); // a marker that survives another crash only means appending the same bytes again
   intentReplaced(ctx);

@@ -186,9 +186,8 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   };
   const line = JSON.stringify(record);
   const planLine = session.history.lineFor(ctx, step.frame);
-  const inboxTaken = intent.consumed!.map((c) => c.slice('inbox/'.length));
   const segment = entries.length > 0
-    ? Buffer.concat([encodeSegment(entries), Buffer.from(encodeCommitLine({ record: line, ...(planLine ? { plan: planLine } : {}), inbox: inboxTaken, conflicts: conflictText, events: eventText }))])
+    ? Buffer.concat([encodeSegment(entries), Buffer.from(encodeCommitLine({ record: line, ...(planLine ? { plan: planLine } : {}), conflicts: conflictText, events: eventText }))])
     : undefined;
   const lag = session.lag;
   // The commit in one sync: a merge that only archives deltas taken whole from the inbox (nothing

@@ -1,4 +1,4 @@
-export { evolutionSimulation, optimum, type EvolutionParams, type Organism, type Island, type SpeciesRecord } from './evolutionSimulation.js';
+export { evolutionSimulation, optimum, slotField, islandOrganisms, type EvolutionParams, type Organism, type Island, type SpeciesRecord } from './evolutionSimulation.js';
 export { cladogramFromEvents, cladogramFromState, childrenOf, toNewick, type Cladogram, type CladeNode } from './cladogram.js';
 export { cladogramSvg } from './cladogramSvg.js';
 export { exportCladogram, type CladogramFiles } from './exportCladogram.js';
