@@ -23,38 +23,74 @@ function sortedDeep(v: JsonValue): boolean {
   return true;
 }
 
+/** An array index as a property name: engines list those first, in numeric order, whatever the insertion order. */
+const INDEX_KEY = /^(?:0|[1-9]\d{0,8})$/;
+
+/** Thrown by {@link sortedCopy} at an object whose keys include an array index. */
+const HAS_INDEX_KEY = new Error('index key');
+
+/**
+ * The value with every object's keys inserted in code-unit order (objects already in order are
+ * shared, not copied), so that `JSON.stringify` of it is canonical. Throws {@link HAS_INDEX_KEY}
+ * at an object with an array-index key, whose order no insertion can set.
+ */
+function sortedCopy(v: JsonValue): JsonValue {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: JsonValue[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x !== null && typeof x === 'object') {
+        const c = sortedCopy(x);
+        if (c !== x) (out ??= v.slice())[i] = c;
+      }
+    }
+    return out ?? v;
+  }
+  const keys = Object.keys(v);
+  let sorted = true;
+  for (let i = 0; i < keys.length; i++) {
+    if (INDEX_KEY.test(keys[i])) throw HAS_INDEX_KEY;
+    if (i > 0 && !(keys[i - 1] < keys[i])) sorted = false;
+  }
+  let kids: Map<string, JsonValue> | undefined;
+  for (const k of keys) {
+    const x = v[k];
+    if (x !== null && typeof x === 'object') {
+      const c = sortedCopy(x);
+      if (c !== x) (kids ??= new Map()).set(k, c);
+    }
+  }
+  if (sorted && !kids) return v;
+  if (!sorted) keys.sort(); // default sort compares UTF-16 code units: RFC 8785's order
+  const o: Record<string, JsonValue> = {};
+  for (const k of keys) o[k] = kids?.get(k) ?? v[k];
+  return o;
+}
+
 /**
  * Serialises a JSON value canonically (RFC 8785 key order): object keys sorted by UTF-16 code
  * unit, no whitespace, numbers and strings as `JSON.stringify` writes them (which RFC 8785 adopts).
- * Equal meaning gives equal bytes, so hashes of the result identify content. A subtree whose
- * keys are already in order (the common case for data a program wrote) is handed to
- * `JSON.stringify` whole.
+ * Equal meaning gives equal bytes, so hashes of the result identify content. A value whose keys
+ * are already in order (the common case for data a program wrote) is handed to `JSON.stringify`
+ * whole; otherwise a copy with its keys inserted in order is (still natively). Only an object
+ * with array-index keys (`"0"`, `"42"`: entity ids, often) is written piece by piece, and only
+ * that object: its values go the fast way again.
  */
 export function canonicalJson(value: JsonValue): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (sortedDeep(value)) return JSON.stringify(value);
-  return canonicalSlow(value);
-}
-
-function canonicalSlow(value: JsonValue): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out += ',';
-      const x = value[i];
-      out += x !== null && typeof x === 'object' && sortedDeep(x) ? JSON.stringify(x) : canonicalSlow(x);
-    }
-    return out + ']';
+  try {
+    return JSON.stringify(sortedCopy(value));
+  } catch (e) {
+    if (e !== HAS_INDEX_KEY) throw e;
   }
-  // Default sort compares UTF-16 code units, which is exactly RFC 8785's order.
+  if (Array.isArray(value)) return '[' + value.map((x) => canonicalJson(x)).join(',') + ']';
   const keys = Object.keys(value).sort();
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
     if (i > 0) out += ',';
-    const x = value[k];
-    out += JSON.stringify(k) + ':' + (x !== null && typeof x === 'object' && sortedDeep(x) ? JSON.stringify(x) : canonicalSlow(x));
+    out += JSON.stringify(keys[i]) + ':' + canonicalJson(value[keys[i]]);
   }
   return out + '}';
 }
