@@ -10,7 +10,7 @@ import { requireInstant, StreamError } from '../stream/index.js';
 export function registerQueryCommands(program: Command): void {
   program
     .command('query')
-    .description('query a stream, joined with others by a key; NDJSON out (syntax: src/query/README.md)')
+    .description('query a stream, joined with others by a key; NDJSON out (syntax: see docs/query.md in the framelog repository)')
     .argument('<stream>', 'the base stream')
     .addOption(new Option('--dir <dir>', 'store folder').env('FRAMELOG_DIR').default('.framelog'))
     .option('--type <type>', 'only base records whose "type" is this (repeat for any of several)', collect, [])
