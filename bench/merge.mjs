@@ -42,7 +42,7 @@ fs.mkdirSync(work, { recursive: true });
 // cannot mix two builds (the put workers import the copy too).
 const distCopy = path.join(work, 'dist');
 fs.cpSync(path.dirname(dist), distCopy, { recursive: true });
-const distEntry = path.join(distCopy, 'index.js');
+const distEntry = path.join(distCopy, 'internals.js'); // store contexts, putDeltas, mergeFrame: the lower-level door
 const lib = await import(pathToFileURL(distEntry).href);
 const git = (...a) => {
   try {

@@ -37,7 +37,7 @@ if (process.argv[2] === '--syscalls') {
 }
 
 const [W = 8, F = 250, K = 1] = process.argv.slice(2).map(Number);
-const { initStore, putDeltas, openMergerOn } = await import(pathToFileURL(path.join(benchDir, '../dist/index.js')).href);
+const { initStore, putDeltas, openMergerOn } = await import(pathToFileURL(path.join(benchDir, '../dist/internals.js')).href);
 const dir = path.join(benchDir, '.tmp', 'profile-merge');
 fs.rmSync(dir, { recursive: true, force: true });
 const ctx = initStore(dir, K ? { snapshotEvery: K } : {}); // K = 0: the default plan (checkpoints by bytes)

@@ -32,7 +32,7 @@ const samples = Number(opt('samples') ?? (quick ? 10 : 30));
 const WRITERS = 8, ITEMS = 100, WINDOW = 40;
 const milestones = [10_000, 100_000, 1_000_000].filter((m) => m <= targetItems);
 
-const lib = await import(pathToFileURL(path.join(root, 'dist/index.js')).href);
+const lib = await import(pathToFileURL(path.join(root, 'dist/internals.js')).href);
 const { initStore, openStoreContext, putDeltas, openMergerOn, loadStateAt, toState } = lib;
 const work = path.join(benchDir, '.tmp', 'scale');
 fs.rmSync(work, { recursive: true, force: true });

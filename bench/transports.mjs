@@ -24,7 +24,7 @@ fs.mkdirSync(work, { recursive: true });
 // The library as built when the run starts, copied so that a rebuild during the run cannot mix builds.
 const distCopy = path.join(work, 'dist');
 fs.cpSync(path.join(root, 'dist'), distCopy, { recursive: true });
-const distIndex = path.join(distCopy, 'index.js');
+const distIndex = path.join(distCopy, 'internals.js');
 const t = await import(pathToFileURL(path.join(distCopy, 'transport', 'index.js')).href);
 const lib = await import(pathToFileURL(distIndex).href);
 

@@ -4,7 +4,7 @@
 // utc increases with the frame (and, inside a frame, with the writer index).
 
 /** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1) (the library's own). */
-import { seededRandom } from '../dist/index.js';
+import { seededRandom } from '../dist/engine/index.js';
 export const prng = seededRandom;
 
 export const ENTITIES = 100;

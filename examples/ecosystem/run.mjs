@@ -1,9 +1,9 @@
 // Regions and species on framelog, to copy: run the ecosystem simulation, then read the
 // migration log (the events of type "migration") and export the per-region population series.
-//   npm run build && node examples/ecosystem/run.mjs [dir]
+//   node examples/ecosystem/run.mjs [dir]      (in a project that has `npm install framelog`)
 import { writeFileSync } from 'node:fs';
 import { Engine } from 'framelog';
-import { ecosystemSimulation, migrationLog, populationSeries, seriesCsv, reconcileWithEvents } from '../../dist/engine/demos/ecosystem/index.js';
+import { ecosystemSimulation, migrationLog, populationSeries, seriesCsv, reconcileWithEvents } from 'framelog/demos';
 
 const dir = process.argv[2] ?? '.framelog-example-ecosystem';
 const engine = new Engine({ ...ecosystemSimulation, dir, seed: 7, shards: 8, params: { ...ecosystemSimulation.params, regions: 16 } });

@@ -1,9 +1,8 @@
 // A simulation on framelog, to copy: run the evolution demo's simulation with the library,
 // then compute the cladogram from the event stream and rewind, diff and fork the run.
-//   npm run build && node examples/evolution/run.mjs [dir]
-// In your project: import from 'framelog' once it exports the engine (see README); here, from dist/.
+//   node examples/evolution/run.mjs [dir]      (in a project that has `npm install framelog`)
 import { Engine } from 'framelog';
-import { evolutionSimulation, exportCladogram } from '../../dist/engine/demos/evolution/index.js';
+import { evolutionSimulation, exportCladogram } from 'framelog/demos';
 
 const dir = process.argv[2] ?? '.framelog-example-evolution';
 const engine = new Engine({
@@ -14,7 +13,9 @@ const engine = new Engine({
   params: { ...evolutionSimulation.params, size: 500 },
   // Host the 8 shards on 2 worker processes: the result is the same for any number.
   workers: 2,
-  module: new URL('../../dist/engine/demos/evolution/evolutionSimulation.js', import.meta.url),
+  // The worker processes import the simulation from this module, under this export's name.
+  module: import.meta.resolve('framelog/demos'),
+  exportName: 'evolutionSimulation',
 });
 const totals = await engine.run(200);
 console.log(`frames 0…${totals.last}: ${totals.deltas} deltas, state ${totals.state_sha256}`);

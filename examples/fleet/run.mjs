@@ -1,7 +1,7 @@
 // The fleet demo from a script: agent processes, crashes, late deltas, streams, and the naive
 // shared-file comparison. Same as `framelog demo fleet --json`.
-//   npm run build && node examples/fleet/run.mjs [dir]
-import { runFleetDemo } from '../../dist/engine/demos/fleet/index.js';
+//   node examples/fleet/run.mjs [dir]          (in a project that has `npm install framelog`)
+import { runFleetDemo } from 'framelog/demos';
 
 const dir = process.argv[2] ?? '.framelog-example-fleet';
 const { summary, lines } = await runFleetDemo({ frames: 30, seed: '1', workers: 4, size: 200, shards: 4, dir, json: true });

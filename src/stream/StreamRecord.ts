@@ -1,5 +1,6 @@
-/** Any JSON value. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+import type { JsonValue } from '../delta/types.js';
+
+export type { JsonValue };
 
 /** One stream record as read back: a JSON object (with `ts` when written by framelog). */
 export type StreamRecord = { [key: string]: JsonValue };

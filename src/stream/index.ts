@@ -31,5 +31,6 @@ export { tailStream, type TailOptions, type TailResult } from './tailStream.js';
 export { followStream, type FollowOptions } from './followStream.js';
 export { listStreams, type StreamInfo } from './listStreams.js';
 export { readStream, streamExists, type ReadStreamOptions, type StreamEntry } from './readStream.js';
+export { appendStream } from './appendStream.js';
 export * from './schema/index.js';
 export * from './compact/index.js';
