@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createWriter } from '../writer/createWriter.js';
 import type { DeltaBuilder } from '../writer/deltaBuilder.js';
 import { seededRandom } from '../engine/rng/seededRandom.js';
-import { createFileDurable } from '../store/durableFs.js';
+import { createFileDurable } from '../durable/durableFs.js';
 import type { Delta } from '../delta/types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,3 +1,4 @@
+import { ndjsonLines } from '../delta/ndjsonLines.js';
 import { FramelogError } from '../errors.js';
 import { oneLine } from '../delta/validateDelta.js';
 
@@ -61,19 +62,4 @@ export async function readStdin(): Promise<Buffer> {
 }
 
 /** Splits NDJSON bytes into lines (without `\n` or a trailing `\r`), skipping blank ones. */
-export function splitLines(buf: Buffer): Array<{ line: number; bytes: Buffer }> {
-  const out: Array<{ line: number; bytes: Buffer }> = [];
-  let start = 0;
-  let line = 0;
-  while (start < buf.length) {
-    let nl = buf.indexOf(10, start);
-    if (nl < 0) nl = buf.length;
-    line++;
-    let end = nl;
-    if (end > start && buf[end - 1] === 13) end--;
-    const bytes = buf.subarray(start, end);
-    if (bytes.some((b) => b !== 32 && b !== 9)) out.push({ line, bytes });
-    start = nl + 1;
-  }
-  return out;
-}
+export const splitLines = ndjsonLines;

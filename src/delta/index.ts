@@ -5,4 +5,5 @@ export { parseUtcInstant, formatUtc } from './utcInstant.js';
 export { DEFAULT_PLAN, parsePlan, isWriterName, RESERVED_NAMES, WRITER_NAME, type Plan, type ShapeRule } from './plan.js';
 export { validateDelta, parseDelta, describeProblem, oneLine, jsonDepthExceeds, MAX_DEPTH, type DeltaCheck, type DeltaProblem } from './validateDelta.js';
 export { identityKey, deltaRef, inboxName } from './identity.js';
+export { ndjsonLines, type NdjsonLine } from './ndjsonLines.js';
 export { compareDeltas, compareStamps, compareStrings, stampOf, type Stamp } from './stamp.js';

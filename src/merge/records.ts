@@ -9,8 +9,9 @@ export interface QuarantineRef {
 }
 
 /**
- * The merge record: one per merge, appended to `journal/merges.ndjson`; its commit point
- * (PROTOCOL §3). `prev` chains the records.
+ * The merge record: one per merge, appended to `journal/merges.ndjson` (and written first in the
+ * commit line of the merge's archive segment, whose sync commits the merge). `prev` chains the
+ * records.
  */
 export interface MergeRecord {
   frame: number;

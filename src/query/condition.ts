@@ -2,7 +2,7 @@ import { parseInstant, StreamError, valueAt, type JsonValue, type StreamRecord }
 
 export { valueAt };
 
-/** A comparison operator of `--where` (PROTOCOL-free syntax, see src/query/README.md). */
+/** A comparison operator of `--where` (PROTOCOL-free syntax, see docs/query.md). */
 export type ConditionOp = '=' | '!=' | '>' | '>=' | '<' | '<=';
 
 /** `path op value`: `path` is dotted; its first part may name a joined stream. */

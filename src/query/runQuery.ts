@@ -10,7 +10,7 @@ export interface JoinSpec {
   readonly joinKey: readonly string[];
 }
 
-/** A query over one stream, joined with others (see src/query/README.md for the CLI syntax). */
+/** A query over one stream, joined with others (see docs/query.md for the CLI syntax). */
 export interface QuerySpec {
   readonly from: string;
   readonly types?: readonly string[];

@@ -1,4 +1,4 @@
-import { splitLines } from '../cli/output.js';
+import { ndjsonLines } from '../delta/ndjsonLines.js';
 import { putDeltas, type PutInput } from '../store/putDeltas.js';
 import { ApiError } from './ApiError.js';
 import type { Route } from './Route.js';
@@ -7,7 +7,7 @@ import type { Route } from './Route.js';
 function deltasOfBody(body: unknown, contentType: string | undefined, maxDeltaBytes: number): PutInput[] {
   if (!Buffer.isBuffer(body) || body.length === 0) throw new ApiError(400, 'empty-body', 'no delta given: send one delta as application/json, or NDJSON as application/x-ndjson');
   const inputs: PutInput[] = (contentType ?? '').startsWith('application/x-ndjson')
-    ? splitLines(body).map(({ line, bytes }) => ({ bytes, source: `body:${line}` }))
+    ? ndjsonLines(body).map(({ line, bytes }) => ({ bytes, source: `body:${line}` }))
     : [{ bytes: body, source: 'body' }];
   if (inputs.length === 0) throw new ApiError(400, 'empty-body', 'no delta given: the NDJSON body has only blank lines');
   for (const i of inputs) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FramelogError } from '../errors.js';
-import { writeFileDurable } from './durableFs.js';
+import { writeFileDurable } from '../durable/durableFs.js';
 import { importMergeBundle, storeHead, type StoreHead } from './importMergeBundle.js';
 import { snapshotName } from './layout.js';
 import { exportMergeBundles } from './mergeBundle.js';

@@ -5,7 +5,7 @@ const SEGMENT_PATH = /^archive\/merge-\d{9}\.ndjson$/;
 import { basename, join } from 'node:path';
 import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
-import { appendDurable, fsyncDir, writeFileDurable } from './durableFs.js';
+import { appendDurable, fsyncDir, writeFileDurable } from '../durable/durableFs.js';
 import { appendJournalIndex } from './journalIndex.js';
 import { lineHash, readJournal } from './journalFile.js';
 import { archiveDirName } from './layout.js';

@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
-import { readFileNoAtime } from './durableFs.js';
+import { readFileNoAtime } from '../durable/durableFs.js';
+import { ndjsonLines } from '../delta/ndjsonLines.js';
 import { join } from 'node:path';
 import type { Plan } from '../delta/plan.js';
 import { sha256Hex } from '../delta/contentHash.js';
@@ -81,16 +82,7 @@ function judge(name: string, source: string, bytes: Uint8Array, plan: Plan, out:
 
 /** Each non-empty line of a batch, judged on its own as if it were a file of its own (PROTOCOL §3). */
 function scanBatch(source: string, buf: Buffer, plan: Plan, out: Scanned): void {
-  let start = 0;
-  for (let line = 1; start < buf.length; line++) {
-    let nl = buf.indexOf(10, start);
-    if (nl < 0) nl = buf.length;
-    let end = nl;
-    if (end > start && buf[end - 1] === 13) end--;
-    const bytes = buf.subarray(start, end);
-    if (bytes.some((b) => b !== 32 && b !== 9)) judge(batchLineName(source, line), source, bytes, plan, out, true);
-    start = nl + 1;
-  }
+  for (const { line, bytes } of ndjsonLines(buf)) judge(batchLineName(source, line), source, bytes, plan, out, true);
 }
 
 function scanOne(dir: string, name: string, plan: Plan): Scanned | undefined {

@@ -18,4 +18,4 @@ export { createFrameReadiness, type ReadyDecision } from './frameReadiness.js';
 export { readArchive, readArchiveEntries, appliedDeltasOf, appliedArchiveOf, type ArchivedDelta } from './archive.js';
 export { segmentName, encodeSegment, decodeSegment, type SegmentEntry } from './archiveSegment.js';
 export { checkpointDue, thinSnapshots, SNAPSHOT_BUDGET, type CheckpointClock } from './checkpoints.js';
-export { writeFileDurable, createFileDurable, appendDurable, fsyncDir } from './durableFs.js';
+export { writeFileDurable, createFileDurable, appendDurable, fsyncDir } from '../durable/durableFs.js';

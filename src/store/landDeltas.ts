@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { sha256Hex } from '../delta/contentHash.js';
 import { inboxName } from '../delta/identity.js';
 import { parseDelta } from '../delta/validateDelta.js';
-import { createFileDurable, fsyncDir } from './durableFs.js';
+import { createFileDurable, fsyncDir } from '../durable/durableFs.js';
 import type { StoreContext } from './storeContext.js';
 
 /** Where one landed delta went. */

@@ -4,8 +4,9 @@ import { sha256Hex } from '../delta/contentHash.js';
 import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
 import { decodeSegment, readSegmentCommit, SEGMENT_FILE, type SegmentEntry } from './archiveSegment.js';
-import { fsyncDir, readFileNoAtime, truncateDurable, writeAll } from './durableFs.js';
+import { fsyncDir, readFileNoAtime, truncateDurable, writeAll } from '../durable/durableFs.js';
 import { archiveHash, listInbox } from './inbox.js';
+import { ndjsonLines } from '../delta/ndjsonLines.js';
 import type { StoreContext } from './storeContext.js';
 
 /**
@@ -174,18 +175,9 @@ function removeTakenInboxFiles(ctx: StoreContext, archived: Set<string>): void {
   for (const name of listInbox(ctx.layout)) {
     const path = join(ctx.layout.inbox, name);
     const bytes = readFileNoAtime(path);
-    let all = true;
-    if (name.endsWith('.ndjson')) {
-      let start = 0;
-      while (all && start < bytes.length) {
-        let nl = bytes.indexOf(10, start);
-        if (nl < 0) nl = bytes.length;
-        const end = nl > start && bytes[nl - 1] === 13 ? nl - 1 : nl;
-        const line = bytes.subarray(start, end);
-        if (line.some((b) => b !== 32 && b !== 9) && !archived.has(sha256Hex(line))) all = false;
-        start = nl + 1;
-      }
-    } else all = archived.has(sha256Hex(bytes));
+    let all: boolean;
+    if (name.endsWith('.ndjson')) all = ndjsonLines(bytes).every((l) => archived.has(sha256Hex(l.bytes)));
+    else all = archived.has(sha256Hex(bytes));
     if (all) unlinkSync(path);
   }
 }

@@ -1,16 +1,18 @@
 import { closeSync, constants, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { MergeRecord } from '../merge/records.js';
-import { fsyncDir, moveNoReplace, truncateDurable, writeAll } from './durableFs.js';
+import { fsyncDir, moveNoReplace, truncateDurable, writeAll } from '../durable/durableFs.js';
 import { readJournal } from './journalFile.js';
 import { archiveDirName } from './layout.js';
 import type { StoreContext } from './storeContext.js';
 import { intentReplaced, readLagMarker, redoLaggingJournals, syncAllJournals } from './lazyJournals.js';
 
 /**
- * What a merge is about to do, written durably before it moves any file. A merge's commit point
- * is its merge record; after a crash the intent says how to finish (record present) or undo
- * (record absent) what was half done, so the store holds the old state or the new one.
+ * What a merge that moves files is about to do (it quarantines, or leaves batch lines to wait),
+ * written durably before it moves any. Such a merge's commit point is its merge record; after a
+ * crash the intent says how to finish (record present) or undo (record absent) what was half
+ * done, so the store holds the old state or the new one. A merge that only archives commits with
+ * its segment instead, and needs no intent (`lazyJournals.ts`).
  */
 export interface MergeIntent {
   frame: number;

@@ -6,7 +6,7 @@ const NL = Buffer.from('\n');
 import { inboxName } from '../delta/identity.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import { FramelogError } from '../errors.js';
-import { createFileDurable, fsyncDir } from './durableFs.js';
+import { createFileDurable, fsyncDir } from '../durable/durableFs.js';
 import type { InboxFileScan } from './inbox.js';
 import type { StoreContext } from './storeContext.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MergeRecord } from '../merge/records.js';
-import { createFileDurable, fsyncDir, moveNoReplace, truncateDurable } from './durableFs.js';
+import { createFileDurable, fsyncDir, moveNoReplace, truncateDurable } from '../durable/durableFs.js';
 import { decodeSegment, segmentName } from './archiveSegment.js';
 import { journalIndexPath } from './journalIndex.js';
 import { readJournal } from './journalFile.js';

@@ -5,7 +5,7 @@ import { FramelogError } from '../errors.js';
 import { mergeFrame, type PendingDelta } from '../merge/mergeFrame.js';
 import type { MergeRecord, QuarantineRef } from '../merge/records.js';
 import { stateJson } from '../merge/canonicalState.js';
-import { appendDurable, createFileDurable, fsyncDir, writeFileDurable, writeNewFileSynced } from './durableFs.js';
+import { appendDurable, createFileDurable, fsyncDir, writeFileDurable, writeNewFileSynced } from '../durable/durableFs.js';
 import { encodeCommitLine, encodeSegment, segmentName } from './archiveSegment.js';
 import { archiveBytes, checkpointDue, markCheckpoint, thinSnapshots } from './checkpoints.js';
 import { archiveHash, scanInbox, type InboxScan } from './inbox.js';
@@ -104,11 +104,14 @@ function bookOf(scan: InboxScan): RunBook {
 }
 
 /**
- * Commits one merge: intent; the archive segment (every delta of the merge in one file, one
- * sync); quarantined files; batch lines that must wait for a later merge written out as files of
- * their own; conflict and event lines; then the merge record (the commit point); then the taken
- * inbox files are removed and, at a checkpoint, the snapshot is written. Every step is synced
- * before the next, so a crash at any point leaves either the old state or the new one.
+ * Commits one merge. Most merges only archive: their segment (every delta of the merge, then a
+ * commit line holding the merge record and its journal lines) is written and synced, which is
+ * the commit; the journal lines follow without a sync of their own (`lazyJournals.ts`). A merge
+ * that quarantines or leaves batch lines to wait writes an intent first, then the segment, the
+ * quarantined files, the waiting lines as files of their own, the conflict and event lines and
+ * the merge record (its commit point), each synced before the next. Then the taken inbox files
+ * are removed and, at a checkpoint, the snapshot is written. A crash at any point leaves the old
+ * state or the new one.
  */
 function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanStep, bad: InboxScan['bad'], now: number, book: RunBook): MergeRecord {
   const root = ctx.layout.root;

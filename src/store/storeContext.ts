@@ -4,7 +4,7 @@ import { sha256Hex } from '../delta/contentHash.js';
 import { DEFAULT_PLAN, parsePlan, type Plan } from '../delta/plan.js';
 import type { JsonValue } from '../delta/types.js';
 import { FramelogError } from '../errors.js';
-import { createFileDurable } from './durableFs.js';
+import { createFileDurable } from '../durable/durableFs.js';
 import { storeLayout, type StoreLayout } from './layout.js';
 
 /** An open filesystem store: where it is and the plan in force. */

@@ -8,7 +8,7 @@ import { checkRecordsForAppend, loadStreamSchema, type StreamSchema } from './sc
 import { StreamError } from './StreamError.js';
 import { streamPaths, type StreamPaths } from './streamPaths.js';
 import type { StreamRecordInput } from './StreamRecord.js';
-import { ensureDir, fsyncDir, writeAll } from './writeFileDurable.js';
+import { ensureDir, fsyncDir, writeAll } from '../durable/durableFs.js';
 
 /**
  * When an append resolves:

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureDir, fsyncDir, writeAll, writeFileDurable } from './writeFileDurable.js';
+import { ensureDir, fsyncDir, writeAll, writeFileDurable } from '../durable/durableFs.js';
 
 /** Where a fragment cut from a stream came from: written beside it as `.why.json`. */
 export interface FragmentReport {

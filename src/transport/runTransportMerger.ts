@@ -221,6 +221,7 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
           readiness.merged(merger.state.frame, records.length > 0);
           continue;
         }
+        merger.flush(); // idle: the journals catch up with the archive
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, d.waitMs);
           wake = () => {

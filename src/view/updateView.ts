@@ -3,7 +3,7 @@ import path from 'node:path';
 import { canonicalJson } from '../delta/canonicalJson.js';
 import type { JsonValue as DeltaJson } from '../delta/types.js';
 import { StreamError, type JsonValue } from '../stream/index.js';
-import { ensureDir, writeFileDurable } from '../stream/writeFileDurable.js';
+import { ensureDir, writeFileDurable } from '../durable/durableFs.js';
 import { definitionHash, type Projection } from './Projection.js';
 import { liveSourceReader, type SourceReader } from './sourceRecords.js';
 

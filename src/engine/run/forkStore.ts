@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FramelogError } from '../../errors.js';
-import { createFileDurable, fsyncDir } from '../../store/durableFs.js';
+import { createFileDurable, fsyncDir } from '../../durable/durableFs.js';
 import { storeLayout } from '../../store/layout.js';
 
 const ARCHIVE_DIR = /^merge-(\d+)(\.ndjson)?$/;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject } from '../../delta/types.js';
 import { FramelogError } from '../../errors.js';
-import { createFileDurable } from '../../store/durableFs.js';
+import { createFileDurable } from '../../durable/durableFs.js';
 
 /** Where a fork came from: its parent run and the frame it shares history up to. */
 export interface ParentLink {

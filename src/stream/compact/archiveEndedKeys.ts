@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parsePlan } from '../../delta/plan.js';
 import { StreamError } from '../StreamError.js';
 import { streamPaths } from '../streamPaths.js';
-import { ensureDir, writeFileDurable } from '../writeFileDurable.js';
+import { ensureDir, writeFileDurable } from '../../durable/durableFs.js';
 import { readManifest, resolveLive } from './manifest.js';
 import { readThroughSegments } from './readThroughSegments.js';
 

@@ -6,7 +6,7 @@ import { fileLock } from '../fileLock.js';
 import { parseInstant } from '../parseInstant.js';
 import { StreamError } from '../StreamError.js';
 import { streamPaths } from '../streamPaths.js';
-import { ensureDir, fsyncDir, writeAll, writeFileDurable } from '../writeFileDurable.js';
+import { ensureDir, fsyncDir, writeAll, writeFileDurable } from '../../durable/durableFs.js';
 import { archiveDir, readManifest, writeManifest, type Manifest, type Segment } from './manifest.js';
 
 export interface CompactOptions {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StreamError } from '../StreamError.js';
 import { streamPaths } from '../streamPaths.js';
-import { ensureDir, writeFileDurable } from '../writeFileDurable.js';
+import { ensureDir, writeFileDurable } from '../../durable/durableFs.js';
 
 /** One compacted segment: the stream's bytes `[first, end)` as they were, gzipped. */
 export interface Segment {

@@ -5,7 +5,7 @@ import { FramelogError } from '../../errors.js';
 import { sha256Hex } from '../../delta/contentHash.js';
 import { inboxName } from '../../delta/identity.js';
 import { parseDelta } from '../../delta/validateDelta.js';
-import { tempNameFor } from '../../store/durableFs.js';
+import { tempNameFor } from '../../durable/durableFs.js';
 import type { StoreContext } from '../../store/storeContext.js';
 import { listInbox } from '../../store/inbox.js';
 import { storeLayout } from '../../store/layout.js';

@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, readSync, renameSync, unlinkSync, writeSync, fstatSync, constants } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, readSync, renameSync, unlinkSync, writeSync, fstatSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -12,13 +12,26 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes all of `data` to `fd`, looping over short writes. */
-export function writeAll(fd: number, data: Uint8Array, position?: number): void {
+/** Writes all of `data` to `fd`, looping over short writes; no `position` (or null): at the file's position. */
+export function writeAll(fd: number, data: Uint8Array, position?: number | null): void {
   let off = 0;
   while (off < data.length) {
-    const n = writeSync(fd, data, off, data.length - off, position === undefined ? null : position + off);
+    const n = writeSync(fd, data, off, data.length - off, position === undefined || position === null ? null : position + off);
     off += n;
   }
+}
+
+/** `mkdir -p` that fsyncs each parent whose entry it created, so the folders survive a power cut. */
+export function ensureDir(dir: string): void {
+  if (existsSync(dir)) return;
+  ensureDir(dirname(dir));
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return;
+  }
+  fsyncDir(dirname(dir));
 }
 
 /** A temp name beside `path` that `merge` never reads (it starts with `.`). */
