@@ -46,6 +46,14 @@ describe('runQuery on the orchestrator fixture', () => {
     expect(rows).toEqual(expected.map((id) => ({ dispatch_id: id })));
   });
 
+  it('--limit N gives the first N rows, and 0 gives none', async () => {
+    const spec = { from: 'audit', types: ['gate'], select: ['dispatch_id'] };
+    const all = await collect(runQuery(dir, spec));
+    expect(all.length).toBeGreaterThan(2);
+    expect(await collect(runQuery(dir, { ...spec, limit: 2 }))).toEqual(all.slice(0, 2));
+    expect(await collect(runQuery(dir, { ...spec, limit: 0 }))).toEqual([]);
+  });
+
   it('joins three streams: the register says each such dispatch ended failed', async () => {
     const rows = (await collect(runQuery(dir, {
       from: 'audit',

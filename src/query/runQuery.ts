@@ -55,6 +55,7 @@ export async function* runQuery(storeDir: string, spec: QuerySpec, source: Recor
   if (joinNames.has(spec.from) || joinNames.size !== joins.length) {
     throw new StreamError('BAD_FILTER', `--join: each joined stream may appear once and not be the base stream ${JSON.stringify(spec.from)}`);
   }
+  if (spec.limit === 0) return; // no rows asked for (the loop below stops after a row)
   const where = spec.where ?? [];
   const baseWhere = where.filter((c) => !joinNames.has(c.path[0]!));
   const baseFilter = compileRecordFilter({
