@@ -80,6 +80,26 @@ describe('framelog CLI', () => {
     expect(treeHash(store)).toBe(before);
   });
 
+  it('puts and merges through the fs transport like any other: one put path (a batch file for several deltas) and one merger loop', () => {
+    const dir = join(root, 'through-fs');
+    expect(run(['init', '--dir', dir]).code).toBe(0);
+    const d = (w: string, n: number) => JSON.stringify({ frame: 1, writer: w, utc: '2026-04-19T14:30:01Z', counters: { n } });
+    const put = run(['put', '--transport', 'fs', '--url', dir, '-', '--json'], [d('a', 1), d('b', 2), d('c', 3)].join('\n'));
+    expect(put.code).toBe(0);
+    const rows = put.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => [r.file.startsWith('inbox/batch.'), r.line, r.written])).toEqual([[true, 1, true], [true, 2, true], [true, 3, true]]);
+    expect(readdirSync(join(dir, 'inbox')).filter((n) => !n.startsWith('.'))).toHaveLength(1);
+    const merged = run(['merge', '--transport', 'fs', '--url', dir, '--json']);
+    expect(merged.code).toBe(0);
+    expect(JSON.parse(merged.out).applied).toHaveLength(3);
+    expect(JSON.parse(run(['state', '--dir', dir]).out).counters).toEqual({ n: 6 });
+    // A bad delta among them: nothing is sent, exit 1, the first bad one named.
+    const bad = run(['put', '--transport', 'fs', '--url', dir, '-'], [d('a', 1), '{"frame":2}'].join('\n'));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/stdin:2: /);
+    expect(readdirSync(join(dir, 'inbox')).filter((n) => !n.startsWith('.'))).toEqual([]);
+  });
+
   it('verify exits 1 and names the file when the store was tampered with', () => {
     const d = join(root, 'tampered');
     run(['init', '--dir', d]);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FramelogError } from '../errors.js';
 import { canonicalJson } from '../delta/canonicalJson.js';
@@ -7,17 +6,14 @@ import { diffStates } from '../merge/diffStates.js';
 import { toState } from '../merge/canonicalState.js';
 import { initStore, openStoreContext } from '../store/storeContext.js';
 import { resolveStoreDir } from '../store/layout.js';
-import { putDeltas, type PutInput } from '../store/putDeltas.js';
-import { openMergerOn } from '../store/openStore.js';
 import { loadStateAt } from '../store/stateAt.js';
 import { queryConflicts, queryEvents, readLog, type ConflictFilter } from '../store/journalQueries.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { verifyStreams } from '../stream/compact/verifyStreams.js';
 import { ensureToken } from '../server/token.js';
-import { watchMerges } from '../store/watchMerges.js';
-import { action, parseFrame, printNdjson, readStdin, splitLines, style } from './output.js';
-import { printDiff, printMergeSummary } from './humanOutput.js';
-import { mergeThroughTransport, putThroughTransport } from './transportCommands.js';
+import { action, parseFrame, printNdjson, style } from './output.js';
+import { printDiff } from './humanOutput.js';
+import { mergeCommand, putCommand } from './transportCommands.js';
 
 interface DirOpt { dir?: string; json?: boolean }
 const ctxOf = (o: DirOpt) => openStoreContext(resolveStoreDir(o.dir));
@@ -49,31 +45,7 @@ export function registerCoreCommands(program: Command): void {
     .argument('<files...>', 'delta files, or - for NDJSON on standard input')
     .option('--json', 'print what was put as NDJSON')
     .addHelpText('after', '\nExamples:\n  framelog put delta.json\n  cat deltas.ndjson | framelog put -')
-    .action(action(async (files: string[], o: DirOpt) => {
-      if (await putThroughTransport(files, o)) return;
-      const ctx = ctxOf(o);
-      const inputs: PutInput[] = [];
-      for (const f of files) {
-        if (f === '-') {
-          for (const { line, bytes } of splitLines(await readStdin())) inputs.push({ bytes, source: `stdin:${line}` });
-        } else {
-          let bytes: Buffer;
-          try {
-            bytes = readFileSync(f);
-          } catch (e) {
-            throw new FramelogError(`${f}: cannot read (${(e as NodeJS.ErrnoException).code})`, 'bad-input');
-          }
-          inputs.push({ bytes, source: f });
-        }
-      }
-      if (inputs.length === 0) throw new FramelogError('put: no deltas given', 'bad-input');
-      const results = putDeltas(ctx, inputs);
-      if (o.json) printNdjson(results);
-      else {
-        const dup = results.filter((r) => !r.written).length;
-        process.stdout.write(`put ${results.length} delta${results.length === 1 ? '' : 's'}${dup ? ` (${dup} already pending)` : ''}\n`);
-      }
-    }));
+    .action(action((files: string[], o: DirOpt) => putCommand(files, o)));
 
   dirOption(program.command('merge'))
     .description('close pending frames: apply their deltas in merge order and journal the result')
@@ -82,29 +54,7 @@ export function registerCoreCommands(program: Command): void {
     .option('--watch', 'keep running: close each frame when every expected writer reported or frameTimeoutMs passed')
     .option('--frame-timeout <ms>', 'with --watch: override the plan\'s frameTimeoutMs')
     .addHelpText('after', '\nExamples:\n  framelog merge\n  framelog merge --through 12 --json\n  framelog merge --watch --frame-timeout 2000')
-    .action(action(async (o: DirOpt & { through?: string; watch?: boolean; frameTimeout?: string }) => {
-      if (await mergeThroughTransport(o)) return;
-      const ctx = ctxOf(o);
-      if (o.watch) {
-        if (o.through !== undefined) throw new FramelogError('--through and --watch do not go together', 'bad-argument');
-        const abort = new AbortController();
-        const stop = () => abort.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        const frameTimeoutMs = o.frameTimeout === undefined ? undefined : parseFrame(o.frameTimeout, '--frame-timeout');
-        await watchMerges(ctx, { signal: abort.signal, frameTimeoutMs, onMerge: (r) => (o.json ? printNdjson([r]) : printMergeSummary([r])) });
-        return;
-      }
-      const through = o.through === undefined ? undefined : parseFrame(o.through, '--through');
-      const merger = openMergerOn(ctx);
-      try {
-        const records = merger.merge({ through });
-        if (o.json) printNdjson(records);
-        else printMergeSummary(records);
-      } finally {
-        merger.close();
-      }
-    }));
+    .action(action((o: DirOpt & { through?: string; watch?: boolean; frameTimeout?: string }) => mergeCommand(o)));
 
   dirOption(program.command('state'))
     .description('canonical state JSON at frame N (default: the latest merge)')

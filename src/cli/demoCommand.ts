@@ -9,7 +9,8 @@ import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
 import { initStore } from '../store/storeContext.js';
 import { openMergerOn } from '../store/openStore.js';
-import { watchMerges } from '../store/watchMerges.js';
+import { createFsTransport } from '../transport/fs/fsTransport.js';
+import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { action, parseFrame, style } from './output.js';
 import { runDemoWriter } from './demoWriter.js';
@@ -71,7 +72,7 @@ export function registerDemoCommand(program: Command): void {
       let failed = 0;
       const exits = children.map((c) => new Promise<void>((res) => c.on('exit', (code) => { if (code !== 0) failed++; res(); })));
       const guard = setTimeout(() => { for (const c of children) c.kill('SIGKILL'); }, 120_000);
-      const watching = watchMerges(ctx, { signal: abort.signal, onMerge, pollMs: 50 });
+      const watching = runTransportMerger(ctx, createFsTransport(ctx.layout.root), { watch: true, signal: abort.signal, onMerge, pollMs: 50 });
       await Promise.all(exits);
       clearTimeout(guard);
       // Let the watcher close what is complete, then stop it and merge the stragglers (late deltas).

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ndjsonLines } from '../delta/ndjsonLines.js';
 import { FramelogError } from '../errors.js';
 import { oneLine } from '../delta/validateDelta.js';
@@ -63,3 +64,24 @@ export async function readStdin(): Promise<Buffer> {
 
 /** Splits NDJSON bytes into lines (without `\n` or a trailing `\r`), skipping blank ones. */
 export const splitLines = ndjsonLines;
+
+/**
+ * The deltas of `framelog put FILES…`: each file whole, or with `-` each non-blank line of
+ * standard input; each with where it came from (`FILE`, `stdin:LINE`) for error messages.
+ */
+export async function readDeltaInputs(files: readonly string[]): Promise<Array<{ bytes: Buffer; source: string }>> {
+  const inputs: Array<{ bytes: Buffer; source: string }> = [];
+  for (const f of files) {
+    if (f === '-') {
+      for (const { line, bytes } of ndjsonLines(await readStdin())) inputs.push({ bytes, source: `stdin:${line}` });
+      continue;
+    }
+    try {
+      inputs.push({ bytes: readFileSync(f), source: f });
+    } catch (e) {
+      throw new FramelogError(`${f}: cannot read (${(e as NodeJS.ErrnoException).code})`, 'bad-input');
+    }
+  }
+  if (inputs.length === 0) throw new FramelogError('put: no deltas given', 'bad-input');
+  return inputs;
+}

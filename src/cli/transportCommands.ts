@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FramelogError } from '../errors.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
@@ -14,7 +15,7 @@ import type { Transport, TransportConfig } from '../transport/transport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { registerGitDemo } from './gitDemo.js';
 import { printMergeSummary } from './humanOutput.js';
-import { action, parseFrame, printNdjson, readStdin, splitLines } from './output.js';
+import { action, parseFrame, printNdjson, readDeltaInputs } from './output.js';
 
 interface TransportFlags { transport?: string; url?: string; store?: string; dir?: string; clone?: string; json?: boolean }
 
@@ -51,38 +52,28 @@ function addTransportOptions(c: Command | undefined, extra?: (c: Command) => voi
 }
 
 /**
- * `put` through a transport other than fs: validates every delta first (all or nothing, as
- * `framelog put`), then sends them as received. Returns false for fs, leaving the core command to
- * it (with `--url` as the store folder).
+ * `framelog put`, through whichever transport (fs, the default, included): reads the deltas (one
+ * reader for files and stdin), validates every one against the store's plan first (all or
+ * nothing: the first bad one is named, nothing is sent), then sends them as received. For fs the
+ * deltas land in the store's inbox (several in one batch file); a writer of postgres, redis or
+ * nats has no store of its own, so the default plan (or the plan of `--dir`, when it names a
+ * store) is used, and the merger checks them again.
  */
-export async function putThroughTransport(files: string[], o: TransportFlags): Promise<boolean> {
+export async function putCommand(files: string[], o: TransportFlags): Promise<void> {
   const config = transportConfigOf(o);
-  if (config.transport === 'fs') {
-    if (config.url && o.dir === undefined) o.dir = config.url;
-    return false;
-  }
-  const inputs: Array<{ bytes: Buffer; source: string }> = [];
-  for (const f of files) {
-    if (f === '-') for (const { line, bytes } of splitLines(await readStdin())) inputs.push({ bytes, source: `stdin:${line}` });
-    else {
-      try {
-        inputs.push({ bytes: readFileSync(f), source: f });
-      } catch (e) {
-        throw new FramelogError(`${f}: cannot read (${(e as NodeJS.ErrnoException).code})`, 'bad-input');
-      }
-    }
-  }
-  if (inputs.length === 0) throw new FramelogError('put: no deltas given', 'bad-input');
-  const first = parseDelta(inputs[0].bytes, DEFAULT_PLAN);
+  const inputs = await readDeltaInputs(files);
   let transport: Transport;
   let plan = DEFAULT_PLAN;
-  if (config.transport === 'git') {
+  if (config.transport === 'fs') {
+    const dir = config.url && o.dir === undefined ? resolve(config.url) : resolveStoreDir(o.dir);
+    plan = openStoreContext(dir).plan;
+    transport = await openTransport({ ...config, url: undefined }, dir, { role: 'writer' });
+  } else if (config.transport === 'git') {
     const clone = o.clone ?? resolveStoreDir(o.dir);
+    const first = parseDelta(inputs[0].bytes, DEFAULT_PLAN);
     transport = await openGitTransport({ url: config.url!, dir: clone, identity: first.ok ? first.delta.writer : undefined });
     plan = openStoreContext(clone).plan;
   } else {
-    // A writer of an engine has no store of its own: deltas are checked against the default plan
-    // (or the plan of --dir, when it names a store), and the merger checks them again.
     if (o.dir !== undefined) plan = openStoreContext(resolveStoreDir(o.dir)).plan;
     transport = await openTransport(config, '', { role: 'writer' });
   }
@@ -93,38 +84,38 @@ export async function putThroughTransport(files: string[], o: TransportFlags): P
       return { input, delta: check.delta };
     });
     const outcomes = await transport.put(inputs.map((i) => i.bytes));
-    const results = checked.map(({ input, delta }, i) => ({
-      source: input.source, file: `inbox/${inboxName(delta)}`, frame: delta.frame, writer: delta.writer, seq: delta.seq,
-      sha256: delta.sha256, status: delta.status, written: !outcomes[i].duplicate, transport: config.transport,
-    }));
+    const results = checked.map(({ input, delta }, i) => {
+      // fs names the inbox file that holds the delta (`inbox/BATCH#LINE` for a batch line).
+      const [file, line] = config.transport === 'fs' ? outcomes[i].id.split('#') : [`inbox/${inboxName(delta)}`];
+      return {
+        source: input.source, file, ...(line ? { line: Number(line) } : {}), frame: delta.frame, writer: delta.writer, seq: delta.seq,
+        sha256: delta.sha256, status: delta.status, written: !outcomes[i].duplicate, ...(config.transport === 'fs' ? {} : { transport: config.transport }),
+      };
+    });
+    const dup = results.filter((r) => !r.written).length;
+    const n = `${results.length} delta${results.length === 1 ? '' : 's'}`;
     if (o.json) printNdjson(results);
-    else {
-      const dup = results.filter((r) => !r.written).length;
-      process.stdout.write(`put ${results.length} delta${results.length === 1 ? '' : 's'} through ${config.transport} to ${config.url}${config.store ? ` (store ${config.store})` : ''}${dup ? ` (${dup} duplicate${dup === 1 ? '' : 's'})` : ''}\n`);
-    }
+    else if (config.transport === 'fs') process.stdout.write(`put ${n}${dup ? ` (${dup} already pending)` : ''}\n`);
+    else process.stdout.write(`put ${n} through ${config.transport} to ${config.url}${config.store ? ` (store ${config.store})` : ''}${dup ? ` (${dup} duplicate${dup === 1 ? '' : 's'})` : ''}\n`);
   } finally {
     await transport.close();
   }
-  return true;
 }
 
 /**
- * `merge` through a transport other than fs: `--dir` is the merger's working tree (cloned from
- * `--url` when missing). One-shot, or `--watch`. Returns false for fs (the core command runs).
+ * `framelog merge`, through whichever transport (fs, the default, included), with the one merger
+ * loop ({@link runTransportMerger}): one-shot, or `--watch`. `--dir` is the merger's store (for
+ * git its working tree, cloned from `--url` when missing; for fs `--url` may name the store).
  */
-export async function mergeThroughTransport(o: TransportFlags & { through?: string; watch?: boolean; frameTimeout?: string; leaseTtl?: string; keepPublished?: string }): Promise<boolean> {
+export async function mergeCommand(o: TransportFlags & { through?: string; watch?: boolean; frameTimeout?: string; leaseTtl?: string; keepPublished?: string }): Promise<void> {
   const config = transportConfigOf(o);
   if (o.keepPublished !== undefined && (config.transport === 'fs' || config.transport === 'git')) {
     throw new FramelogError(`--keep-published: ${config.transport} publishes no merges (only postgres, redis and nats do)`, 'bad-argument');
   }
-  if (config.transport === 'fs') {
-    if (config.url && o.dir === undefined) o.dir = config.url;
-    return false;
-  }
   if (o.watch && o.through !== undefined) throw new FramelogError('--through and --watch do not go together', 'bad-argument');
-  const dir = resolveStoreDir(o.dir);
+  const dir = config.transport === 'fs' && config.url && o.dir === undefined ? resolve(config.url) : resolveStoreDir(o.dir);
   const ctx0 = config.transport === 'git' ? undefined : openStoreContext(dir); // the merger's own store must exist first
-  const transport = await openTransport(config, dir, { role: 'merger' });
+  const transport = await openTransport(config.transport === 'fs' ? { ...config, url: undefined } : config, dir, { role: 'merger' });
   const durability = (transport as { durability?: { onDiskWhenAcknowledged?: boolean; summary?: string } }).durability;
   if (durability?.onDiskWhenAcknowledged === false && durability.summary) process.stderr.write(`framelog: ${config.transport}: ${durability.summary}\n`);
   const ctx = ctx0 ?? openStoreContext(dir);
@@ -151,14 +142,13 @@ export async function mergeThroughTransport(o: TransportFlags & { through?: stri
       process.once('SIGTERM', stop);
       const frameTimeoutMs = o.frameTimeout === undefined ? undefined : parseFrame(o.frameTimeout, '--frame-timeout');
       await runTransportMerger(ctx, transport, { watch: true, signal: abort.signal, frameTimeoutMs, leaseTtlMs, keepPublished, onLease, onMerge: (r) => print([r]) });
-      return true;
+      return;
     }
     const through = o.through === undefined ? undefined : parseFrame(o.through, '--through');
     print(await runTransportMerger(ctx, transport, { through, leaseTtlMs, keepPublished, onLease }));
   } finally {
     await transport.close();
   }
-  return true;
 }
 
 /** Registers the transport options of `put` and `merge`, `framelog transport init`, and `framelog demo git`. */

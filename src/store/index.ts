@@ -13,7 +13,6 @@ export { queryConflicts, queryEvents, readLog, matchesConflict, type ConflictFil
 export { acquireMergeLock, processStartTime, type MergeLock, type LockHolder } from './mergeLock.js';
 export { recoverMerge, type MergeIntent } from './mergeIntent.js';
 export { scanInbox, listInbox, archiveHash, batchLineName, type InboxScan, type InboxCache, type InboxDelta, type InboxBad, type InboxFileScan } from './inbox.js';
-export { watchMerges, type WatchOptions } from './watchMerges.js';
 export { createFrameReadiness, type ReadyDecision } from './frameReadiness.js';
 export { readArchive, readArchiveEntries, appliedDeltasOf, appliedArchiveOf, type ArchivedDelta } from './archive.js';
 export { segmentName, encodeSegment, decodeSegment, type SegmentEntry } from './archiveSegment.js';

@@ -1,12 +1,16 @@
 import { watch as watchFolder, type FSWatcher } from 'node:fs';
+import { parseDelta } from '../../delta/validateDelta.js';
 import { landDeltas } from '../../store/landDeltas.js';
+import { putDeltas } from '../../store/putDeltas.js';
 import { openStoreContext } from '../../store/storeContext.js';
 import type { Transport } from '../transport.js';
 
 /**
  * The filesystem transport: the store's own `inbox/` (PROTOCOL §5). `put` lands the bytes as
- * received under their identity + hash name (an identical copy already pending is not written
- * twice; a copy with other content gets its own name); the merger has nothing to pull (deltas are
+ * received: valid deltas as `framelog put` writes them (one file, or one batch file for several;
+ * an identical copy already pending is not written twice), and a put with bad bytes each under
+ * its own name (identity + hash, or the hash of bytes that are no delta); its ids are the inbox
+ * files (`inbox/NAME`, or `inbox/BATCH#LINE`). The merger has nothing to pull (deltas are
  * already where it merges from) and nothing to acknowledge (the merge moves the files to the
  * archive, its own acknowledgement).
  */
@@ -15,7 +19,13 @@ export function createFsTransport(dir: string): Transport {
   return {
     name: 'fs',
     async put(deltas) {
-      return landDeltas(openStoreContext(dir), deltas).map((l) => ({ id: l.name, duplicate: !l.written }));
+      const ctx = openStoreContext(dir);
+      // Valid deltas land as `put` writes them: several in one batch file, synced once. A put that
+      // carries bad bytes lands each as a file of its own, as received, for the merge to quarantine.
+      if (deltas.every((d) => parseDelta(d, ctx.plan).ok)) {
+        return putDeltas(ctx, deltas.map((bytes, i) => ({ bytes, source: `delta #${i + 1}` }))).map((r) => ({ id: r.line ? `${r.file}#${r.line}` : r.file, duplicate: !r.written }));
+      }
+      return landDeltas(ctx, deltas).map((l) => ({ id: `inbox/${l.name}`, duplicate: !l.written }));
     },
     async pull() {
       return [];

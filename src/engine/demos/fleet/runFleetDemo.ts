@@ -8,7 +8,8 @@ import { loadStateAt } from '../../../store/stateAt.js';
 import { toState } from '../../../merge/canonicalState.js';
 import { initStore, type StoreContext } from '../../../store/storeContext.js';
 import { verifyStore } from '../../../store/verifyStore.js';
-import { watchMerges } from '../../../store/watchMerges.js';
+import { createFsTransport } from '../../../transport/fs/fsTransport.js';
+import { runTransportMerger } from '../../../transport/runTransportMerger.js';
 import { openStreamAppender } from '../../../stream/openStreamAppender.js';
 import { scanStream } from '../../../stream/scanStream.js';
 import { createWriter } from '../../../writer/createWriter.js';
@@ -62,7 +63,7 @@ export async function runFleetDemo(o: DemoOptions): Promise<{ summary: DemoSumma
   const register = openStreamAppender(o.dir, 'register', { durability: 'batch' });
   const progress = mergeProgress('fleet', o.frames, o.json);
   const abort = new AbortController();
-  const watching = watchMerges(ctx, { signal: abort.signal, onMerge: progress.onMerge, pollMs: 50 });
+  const watching = runTransportMerger(ctx, createFsTransport(ctx.layout.root), { watch: true, signal: abort.signal, onMerge: progress.onMerge, pollMs: 50 });
   const startAt = Date.now() + 500;
   const base = { dir: resolve(o.dir), agents: o.workers, frames: o.frames, items: o.size, seed: o.seed, startAt, periodMs, frameTimeoutMs };
   let crashes = 0, failures = 0;
