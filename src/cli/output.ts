@@ -45,7 +45,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
       const err = e as Error & { code?: string };
       if (e instanceof FramelogError) {
         process.stderr.write(`${style.red('framelog:', process.stderr)} ${oneLine(err.message)}\n`);
-        process.exitCode = 1;
+        process.exitCode = e.exitCode;
       } else {
         process.stderr.write(`framelog: ${err.code ? err.code + ': ' : ''}${oneLine(err.message)}\n`);
         if (process.env.FRAMELOG_DEBUG) process.stderr.write(`${err.stack}\n`);

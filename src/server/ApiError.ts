@@ -48,7 +48,8 @@ const FASTIFY_STATUS: Record<string, [number, string]> = {
 
 /**
  * Maps anything thrown in a handler to a status and body: API refusals as they are, a user's
- * mistake caught by the core (FramelogError) or the streams (StreamError) as 4xx, the rest as 500
+ * mistake caught by the core (FramelogError, with the status of its code in ERROR_CODES) or the
+ * streams (StreamError) as 4xx, the rest as 500
  * without internals.
  */
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
@@ -58,7 +59,7 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     return { status, body: { error: code, message: status === 500 ? 'stream I/O failed' : oneLine(err.message) }, headers: {} };
   }
   if (err instanceof FramelogError) {
-    const status = err.code === 'no-store' ? 503 : 400;
+    const status = err.httpStatus; // the error table: 400 for bad input, 409 for state, 503 no store…
     return { status, body: { error: err.code, message: oneLine(err.message) }, headers: {} };
   }
   const e = err as { code?: string; statusCode?: number; message?: string };

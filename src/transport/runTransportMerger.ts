@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { FramelogError } from '../errors.js';
+import { FramelogError, isFatal } from '../errors.js';
 import { createBundleTap, type MergeBundle } from '../store/mergeBundle.js';
 import type { MergeRecord } from '../merge/records.js';
 import { landDeltas } from '../store/landDeltas.js';
@@ -66,7 +66,7 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     throw new FramelogError(`keepPublished must be a whole number ≥ 1 (got ${opts.keepPublished})`, 'bad-argument');
   }
   const report = opts.onTransportError ?? ((err: unknown) => process.stderr.write(`framelog: ${transport.name}: ${(err as Error).message} (retrying)\n`));
-  const fatal = (e: unknown): boolean => ['lease-lost', 'diverged', 'trimmed', 'bad-bundle', 'corrupt-journal', 'plan-mismatch'].includes((e as { code?: string }).code ?? '');
+  const fatal = isFatal; // the error table says which codes no retry can cure
   /** Watch mode: the engine may be down for a while (a restart, a leader election): report and try again. */
   const retrying = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
     for (;;) {

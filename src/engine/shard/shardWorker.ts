@@ -6,6 +6,7 @@
  * Started by {@link ShardHost}; not meant to be run by hand.
  */
 import { pathToFileURL } from 'node:url';
+import { FramelogError } from '../../errors.js';
 import type { JsonObject } from '../../delta/types.js';
 import type { State } from '../../merge/canonicalState.js';
 import { stateView } from '../../merge/stateView.js';
@@ -47,7 +48,7 @@ async function handle(m: CoordinatorMessage): Promise<void> {
     init = m;
     const mod = (await import(pathToFileURL(m.module).href)) as Record<string, unknown>;
     sim = mod[m.exportName] as Simulation | undefined;
-    if (!sim || typeof sim.tick !== 'function') throw new Error(`${m.module}: export ${m.exportName} is not a simulation (no tick)`);
+    if (!sim || typeof sim.tick !== 'function') throw new FramelogError(`${m.module}: export ${m.exportName} is not a simulation (no tick)`, 'bad-argument');
     ctx = openStoreContext(m.dir);
     send({ type: 'ready' });
     return;

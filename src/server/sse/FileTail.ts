@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { StreamError } from '../../stream/StreamError.js';
 import path from 'node:path';
 import { countLines, frameLines, type FramedLines, type LineFormat } from './sseLines.js';
 import type { StreamHistory } from './streamHistory.js';
@@ -233,7 +234,7 @@ export class FileTail {
   private unknown(ino: number): void {
     if (this.reported === ino) return;
     this.reported = ino;
-    this.onError(new Error(`${path.basename(this.file)}: the live file (inode ${ino}) is not the one its compaction manifest names; run framelog compact to recover`));
+    this.onError(new StreamError('IO', `${path.basename(this.file)}: the live file (inode ${ino}) is not the one its compaction manifest names; run framelog compact to recover`));
   }
 
   private closeFd(): void {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { StreamError } from '../../stream/StreamError.js';
 import type { FileTail, TailBatch, TailListener, TailStart } from './FileTail.js';
 import { frameLines, resetFrame } from './sseLines.js';
 import type { SegmentBytes } from './streamHistory.js';
@@ -187,7 +188,7 @@ export class SseClient implements TailListener {
     if (!seg || this.cursor < seg.first || this.cursor >= seg.end) {
       seg = this.segment = await this.tail.history?.segmentAt(this.cursor);
       if (this.closed || this.gen !== this.tail.gen) return;
-      if (!seg) throw new Error(`${this.tail.file}: no compacted segment holds cursor ${this.cursor}`);
+      if (!seg) throw new StreamError('BAD_CURSOR', `${this.tail.file}: no compacted segment holds cursor ${this.cursor}`);
     }
     if (seg.bytes === undefined) {
       this.cursor = seg.end;

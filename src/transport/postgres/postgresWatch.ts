@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { FramelogError } from '../../errors.js';
 import type { PostgresNames } from './postgresNames.js';
 import { postgresError } from './serialClient.js';
 
@@ -41,7 +42,7 @@ export function listenForPuts(onArrival: () => void, signal: AbortSignal, o: Lis
       retryMs = Math.min(5000, retryMs * 2);
     };
     c.on('error', failed);
-    c.on('end', () => failed(new Error('the connection ended')));
+    c.on('end', () => failed(new FramelogError('PostgreSQL: the LISTEN connection ended', 'postgres-unavailable')));
     c.on('notification', () => {
       if (!stopped) onArrival();
     });

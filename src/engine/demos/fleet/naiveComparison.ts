@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { FramelogError } from '../../../errors.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanStream } from '../../../stream/scanStream.js';
@@ -35,7 +36,7 @@ export async function runNaiveComparison(file: string, storeDir: string, agents:
   const expected = perAgent.reduce((s, l) => s + l.length, 0);
   await Promise.all(perAgent.map((updates, worker) => new Promise<void>((res, rej) => {
     const child = spawn(process.execPath, [compiledPath(MAIN), '_fleet-naive', JSON.stringify({ file, updates, worker })], { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('exit', (code) => (code === 0 ? res() : rej(new Error(`naive worker ${worker} exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? res() : rej(new FramelogError(`naive worker ${worker} exited ${code}`, 'worker-failed'))));
   })));
   const final = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { items_done: number }).items_done : 0;
   return { file, expected, final, lost: expected - final };
