@@ -20,10 +20,10 @@
 
 // Stores: open, put, merge, history.
 export { openStore, type Store, type Merger } from './store/openStore.js';
-export type { MergeOptions } from './store/runMerge.js';
-export type { PutResult } from './store/putDeltas.js';
-export type { VerifyReport, VerifyFault } from './store/verifyStore.js';
-export type { ConflictFilter, EventFilter } from './store/journalQueries.js';
+export type { MergeOptions } from './store/commit/runMerge.js';
+export type { PutResult } from './store/inbox/putDeltas.js';
+export type { VerifyReport, VerifyFault } from './store/history/verifyStore.js';
+export type { ConflictFilter, EventFilter } from './store/history/journalQueries.js';
 
 // What deltas, plans, states and records are.
 export type { Delta, ValidDelta, DeltaRef, JsonValue, JsonObject } from './delta/types.js';

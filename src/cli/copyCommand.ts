@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { copyStore } from '../store/copyStore.js';
+import { copyStore } from '../store/replication/copyStore.js';
 import { resolveStoreDir } from '../store/layout.js';
 import { openStoreContext } from '../store/storeContext.js';
 import { action } from './output.js';

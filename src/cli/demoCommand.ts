@@ -11,7 +11,7 @@ import { initStore } from '../store/storeContext.js';
 import { openMergerOn } from '../store/openStore.js';
 import { createFsTransport } from '../transport/fs/fsTransport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
-import { verifyStore } from '../store/verifyStore.js';
+import { verifyStore } from '../store/history/verifyStore.js';
 import { action, parseFrame, style } from './output.js';
 import { runDemoWriter } from './demoWriter.js';
 import { addEngineDemoOptions, isEngineDemo, runEngineDemo } from './engineCommands.js';
@@ -88,7 +88,7 @@ export function registerDemoCommand(program: Command): void {
       if (showBar) bar.stop();
       if (failed) throw new FramelogError(`${failed} demo writer process(es) failed`, 'demo-failed');
       const report = verifyStore(ctx);
-      const records = (await import('../store/journalQueries.js')).readLog(ctx);
+      const records = (await import('../store/history/journalQueries.js')).readLog(ctx);
       const summary = {
         dir: o.dir, writers: n, frames, seconds: (Date.now() - started) / 1000, ...totals,
         lastFrame: records.at(-1)?.frame ?? null, state_sha256: records.at(-1)?.state_sha256 ?? null, verify: report.ok,

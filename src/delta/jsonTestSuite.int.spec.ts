@@ -14,7 +14,7 @@ import { initStore } from '../store/storeContext.js';
 import { DEFAULT_PLAN } from './plan.js';
 import { describeProblem, parseDelta } from './validateDelta.js';
 
-const corpus = fileURLToPath(new URL('../testing/data/jsontestsuite/', import.meta.url));
+const corpus = fileURLToPath(new URL('../testing/data/jsontestsuite', import.meta.url));
 const cliJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const files = existsSync(corpus) ? readdirSync(corpus).filter((f) => f.endsWith('.json')).sort() : [];
 const named = (prefix: string): string[] => files.filter((f) => f.startsWith(prefix));

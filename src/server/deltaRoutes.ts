@@ -1,5 +1,5 @@
 import { ndjsonLines } from '../delta/ndjsonLines.js';
-import { putDeltas, type PutInput } from '../store/putDeltas.js';
+import { putDeltas, type PutInput } from '../store/inbox/putDeltas.js';
 import { ApiError } from './ApiError.js';
 import type { Route } from './Route.js';
 

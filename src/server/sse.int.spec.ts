@@ -4,7 +4,7 @@ import path from 'node:path';
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openMergerOn } from '../store/openStore.js';
-import { putDeltas } from '../store/putDeltas.js';
+import { putDeltas } from '../store/inbox/putDeltas.js';
 import { openStoreContext } from '../store/storeContext.js';
 import { openStreamAppender, type StreamAppender } from '../stream/openStreamAppender.js';
 import { delta, serve, type Served } from './testing/serverFixture.js';

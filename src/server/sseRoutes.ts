@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { openJournalIndex } from '../store/journalIndex.js';
+import { openJournalIndex } from '../store/history/journalIndex.js';
 import { streamPaths } from '../stream/streamPaths.js';
 import { ApiError } from './ApiError.js';
 import { one, streamNameParam, wholeNumber, type Query } from './queryParams.js';

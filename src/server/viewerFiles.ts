@@ -17,7 +17,7 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
  */
 export function viewerRoot(): string {
   if (process.env.FRAMELOG_VIEWER_DIR) return path.resolve(process.env.FRAMELOG_VIEWER_DIR);
-  const here = fileURLToPath(new URL('../viewer/', import.meta.url));
+  const here = fileURLToPath(new URL('../viewer', import.meta.url));
   if (fs.existsSync(path.join(here, 'index.html'))) return here;
   return here.replace(/([\\/])src([\\/])viewer([\\/])?$/, '$1dist$2viewer$3');
 }

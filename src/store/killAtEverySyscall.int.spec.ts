@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStoreContext } from './storeContext.js';
-import { verifyStore } from './verifyStore.js';
-import { readLog, queryConflicts, queryEvents } from './journalQueries.js';
-import { loadStateAt } from './stateAt.js';
+import { verifyStore } from './history/verifyStore.js';
+import { readLog, queryConflicts, queryEvents } from './history/journalQueries.js';
+import { loadStateAt } from './history/stateAt.js';
 import { stateJson } from '../merge/canonicalState.js';
 
 // Kill the merger at every file-changing system call it makes (strace's fault injection counts

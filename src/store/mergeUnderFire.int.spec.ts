@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initStore, openStoreContext } from './storeContext.js';
-import { verifyStore } from './verifyStore.js';
-import { readLog } from './journalQueries.js';
-import { loadStateAt } from './stateAt.js';
+import { verifyStore } from './history/verifyStore.js';
+import { readLog } from './history/journalQueries.js';
+import { loadStateAt } from './history/stateAt.js';
 import { toState } from '../merge/canonicalState.js';
 
 // Many writer processes, slow and crashing ones, and a merger that is itself killed: the merge

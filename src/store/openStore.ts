@@ -6,18 +6,18 @@ import { toState, type State } from '../merge/canonicalState.js';
 import { diffStates, type StateDiff } from '../merge/diffStates.js';
 import type { MergeState } from '../merge/mergeState.js';
 import type { ConflictRecord, EventRecord, MergeRecord } from '../merge/records.js';
-import { queryConflicts, queryEvents, readLog, type ConflictFilter, type EventFilter } from './journalQueries.js';
+import { queryConflicts, queryEvents, readLog, type ConflictFilter, type EventFilter } from './history/journalQueries.js';
 import { resolveStoreDir } from './layout.js';
-import { acquireMergeLock, type MergeLock } from './mergeLock.js';
-import { recoverMerge } from './mergeIntent.js';
-import { settleJournals } from './lazyJournals.js';
-import { loadMergeSession, type MergeSession } from './mergeSession.js';
-import { putDeltas, type PutInput, type PutResult } from './putDeltas.js';
-import { runMerges, type MergeOptions } from './runMerge.js';
-import { loadStateAt } from './stateAt.js';
-import { scanInbox, type InboxScan } from './inbox.js';
+import { acquireMergeLock, type MergeLock } from './commit/mergeLock.js';
+import { recoverMerge } from './commit/mergeIntent.js';
+import { settleJournals } from './commit/lazyJournals.js';
+import { loadMergeSession, type MergeSession } from './commit/mergeSession.js';
+import { putDeltas, type PutInput, type PutResult } from './inbox/putDeltas.js';
+import { runMerges, type MergeOptions } from './commit/runMerge.js';
+import { loadStateAt } from './history/stateAt.js';
+import { scanInbox, type InboxScan } from './inbox/inbox.js';
 import { initStore, openStoreContext, type StoreContext } from './storeContext.js';
-import { verifyStore, type VerifyReport } from './verifyStore.js';
+import { verifyStore, type VerifyReport } from './history/verifyStore.js';
 
 /** A merger holding the store's lock: merges reuse the state in memory. */
 export interface Merger {

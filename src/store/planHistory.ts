@@ -1,7 +1,7 @@
 import { canonicalJson } from '../delta/canonicalJson.js';
 import type { Plan } from '../delta/plan.js';
 import type { JsonValue } from '../delta/types.js';
-import { readJournal } from './journalFile.js';
+import { readJournal } from './history/journalFile.js';
 import type { StoreContext } from './storeContext.js';
 
 /** A line of `journal/plans.ndjson`: the plan in force from merge `from` on. */

@@ -10,7 +10,7 @@ import type { ValidDelta } from '../delta/types.js';
 import type { DeltaConflict } from '../merge/records.js';
 import { deltaSetArb, TEST_KEYS, TEST_PLAN } from '../testing/deltaArbitraries.js';
 import { givenStore } from '../testing/given.js';
-import { readArchiveEntries } from './archive.js';
+import { readArchiveEntries } from './history/archive.js';
 
 const ref = (r: { frame: number; writer: string; seq: number; sha256: string }): string => `${r.frame}/${r.writer}/${r.seq}/${r.sha256}`;
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from './openStore.js';
-import { readArchiveEntries } from './archive.js';
-import { acquireMergeLock } from './mergeLock.js';
+import { readArchiveEntries } from './history/archive.js';
+import { acquireMergeLock } from './commit/mergeLock.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -138,7 +138,7 @@ describe('filesystem store', () => {
     await s.put([{ frame: 2, writer: 'a', utc: utc(2), counters: { n: 5 } }, { frame: 2, writer: 'b', utc: utc(2), counters: { n: 7 } }]);
     const inboxBefore = readdirSync(join(s.dir, 'inbox')).sort();
     // Simulate a merger killed after moving files and journaling conflicts, before the record.
-    const { journalSizes, writeIntent } = await import('./mergeIntent.js');
+    const { journalSizes, writeIntent } = await import('./commit/mergeIntent.js');
     const { renameSync, mkdirSync, appendFileSync } = await import('node:fs');
     const intent = { frame: 2, moves: inboxBefore.map((n) => ({ from: `inbox/${n}`, to: `archive/merge-000000002/${n}` })), written: [], sizes: journalSizes(s.context) };
     writeIntent(s.context, intent);
@@ -157,7 +157,7 @@ describe('filesystem store', () => {
 
 describe('landing deltas from a transport', () => {
   it('keeps bytes as received, names copies by identity and hash, and lets the merge quarantine bad ones', async () => {
-    const { landDeltas } = await import('./landDeltas.js');
+    const { landDeltas } = await import('./inbox/landDeltas.js');
     const s = await given();
     const good = Buffer.from('{"frame":1,"writer":"a","utc":"2026-04-19T14:30:01Z","counters":{"n":1}}');
     const other = Buffer.from('{"frame":1,"writer":"a","utc":"2026-04-19T14:30:02Z","counters":{"n":5}}');

@@ -11,9 +11,9 @@ import { canonicalJson } from '../delta/canonicalJson.js';
 import type { JsonValue } from '../delta/types.js';
 import { toState } from '../merge/canonicalState.js';
 import { delta, givenStore, type GivenStore } from '../testing/given.js';
-import { loadStateAt } from './stateAt.js';
+import { loadStateAt } from './history/stateAt.js';
 import { openStoreContext } from './storeContext.js';
-import { verifyStore, type VerifyReport } from './verifyStore.js';
+import { verifyStore, type VerifyReport } from './history/verifyStore.js';
 
 const cliJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const T = (s: number): string => new Date(Date.parse('2026-03-01T10:00:00Z') + s * 1000).toISOString();

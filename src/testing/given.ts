@@ -15,11 +15,11 @@ import type { Plan } from '../delta/plan.js';
 import type { Delta, JsonValue } from '../delta/types.js';
 import type { State } from '../merge/canonicalState.js';
 import type { ConflictRecord, MergeRecord } from '../merge/records.js';
-import type { ConflictFilter } from '../store/journalQueries.js';
+import type { ConflictFilter } from '../store/history/journalQueries.js';
 import { openStore, type Store } from '../store/openStore.js';
-import type { PutResult } from '../store/putDeltas.js';
-import type { MergeOptions } from '../store/runMerge.js';
-import type { VerifyReport } from '../store/verifyStore.js';
+import type { PutResult } from '../store/inbox/putDeltas.js';
+import type { MergeOptions } from '../store/commit/runMerge.js';
+import type { VerifyReport } from '../store/history/verifyStore.js';
 
 /** The clock `merge` uses unless told otherwise: fixed, so merge records are reproducible. */
 export const GIVEN_NOW_MS = Date.parse('2026-06-01T00:00:00.000Z');

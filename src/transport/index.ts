@@ -3,7 +3,7 @@ export { TRANSPORT_NAMES, ENGINE_TRANSPORTS } from './transport.js';
 export { transportKey, parseTransportKey } from './transportKey.js';
 export { runTransportMerger, type TransportMergerOptions } from './runTransportMerger.js';
 export { syncWithPublished, publishBundles, toPublished, type SyncOutcome } from './syncPublished.js';
-export { createFrameReadiness, type ReadyDecision } from '../store/frameReadiness.js';
+export { createFrameReadiness, type ReadyDecision } from '../store/commit/frameReadiness.js';
 export { resolveTransportConfig, openTransport, DEFAULT_ENGINE_URLS } from './openTransport.js';
 export { dropTransportStore } from './dropTransportStore.js';
 export { createFsTransport } from './fs/fsTransport.js';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MergeRecord } from '../merge/records.js';
-import { readLog } from '../store/journalQueries.js';
+import { readLog } from '../store/history/journalQueries.js';
 import { initStore } from '../store/storeContext.js';
-import { verifyStore } from '../store/verifyStore.js';
+import { verifyStore } from '../store/history/verifyStore.js';
 import { runTransportMerger } from './runTransportMerger.js';
 import type { Arrival, Transport } from './transport.js';
 

@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FramelogError, isFatal } from '../errors.js';
-import { createBundleTap, type MergeBundle } from '../store/mergeBundle.js';
+import { createBundleTap, type MergeBundle } from '../store/replication/mergeBundle.js';
 import type { MergeRecord } from '../merge/records.js';
-import { landDeltas } from '../store/landDeltas.js';
+import { landDeltas } from '../store/inbox/landDeltas.js';
 import { openMergerOn, type Merger } from '../store/openStore.js';
 import type { StoreContext } from '../store/storeContext.js';
-import { createFrameReadiness } from '../store/frameReadiness.js';
+import { createFrameReadiness } from '../store/commit/frameReadiness.js';
 import { publishBundles, syncWithPublished, type SyncOutcome } from './syncPublished.js';
 import type { MergerLease, Transport } from './transport.js';
 

@@ -1,9 +1,9 @@
 import { FramelogError } from '../errors.js';
-import { lineHash, readJournal } from '../store/journalFile.js';
+import { lineHash, readJournal } from '../store/history/journalFile.js';
 import { PlanHistory } from '../store/planHistory.js';
-import { importMergeBundle, storeHead } from '../store/importMergeBundle.js';
-import { decodeMergeBundle, encodeMergeBundle, exportMergeBundles, type MergeBundle } from '../store/mergeBundle.js';
-import { rewindStore } from '../store/rewindStore.js';
+import { importMergeBundle, storeHead } from '../store/replication/importMergeBundle.js';
+import { decodeMergeBundle, encodeMergeBundle, exportMergeBundles, type MergeBundle } from '../store/replication/mergeBundle.js';
+import { rewindStore } from '../store/replication/rewindStore.js';
 import type { StoreContext } from '../store/storeContext.js';
 import type { MergerLease, PublishedMerge, Transport } from './transport.js';
 

@@ -2,7 +2,7 @@ import { FramelogError } from '../errors.js';
 import { isWriterName } from '../delta/plan.js';
 import { describeProblem, validateDelta } from '../delta/validateDelta.js';
 import type { Delta, JsonObject } from '../delta/types.js';
-import { putDeltas, type PutResult } from '../store/putDeltas.js';
+import { putDeltas, type PutResult } from '../store/inbox/putDeltas.js';
 import { resolveStoreDir } from '../store/layout.js';
 import { openStoreContext, type StoreContext } from '../store/storeContext.js';
 import { createDeltaBuilder, type DeltaBuilder } from './deltaBuilder.js';

@@ -1,9 +1,9 @@
 import { toState, type State } from '../../merge/canonicalState.js';
 import { diffStates, type StateDiff } from '../../merge/diffStates.js';
 import type { EventRecord, MergeRecord } from '../../merge/records.js';
-import { iterateHistory } from '../../store/iterateHistory.js';
-import { queryEvents, readLog, type EventFilter } from '../../store/journalQueries.js';
-import { loadStateAt } from '../../store/stateAt.js';
+import { iterateHistory } from '../../store/history/iterateHistory.js';
+import { queryEvents, readLog, type EventFilter } from '../../store/history/journalQueries.js';
+import { loadStateAt } from '../../store/history/stateAt.js';
 import type { StoreContext } from '../../store/storeContext.js';
 import { FramelogError } from '../../errors.js';
 

@@ -3,7 +3,7 @@ import type { State } from '../../merge/canonicalState.js';
 import { stateView } from '../../merge/stateView.js';
 import type { MergeRecord } from '../../merge/records.js';
 import type { Merger } from '../../store/openStore.js';
-import { putDeltas } from '../../store/putDeltas.js';
+import { putDeltas } from '../../store/inbox/putDeltas.js';
 import type { StoreContext } from '../../store/storeContext.js';
 import type { LogicalClock } from '../clock/logicalClock.js';
 import { createRng } from '../rng/createRng.js';

@@ -11,7 +11,7 @@ import type { JsonObject } from '../../delta/types.js';
 import type { State } from '../../merge/canonicalState.js';
 import { stateView } from '../../merge/stateView.js';
 import { openStateReplica, type StateReplica } from './stateReplica.js';
-import { putDeltas } from '../../store/putDeltas.js';
+import { putDeltas } from '../../store/inbox/putDeltas.js';
 import { openStoreContext, type StoreContext } from '../../store/storeContext.js';
 import { logicalClock } from '../clock/logicalClock.js';
 import { createRng } from '../rng/createRng.js';

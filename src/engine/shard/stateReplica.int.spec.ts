@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stateJson } from '../../merge/canonicalState.js';
 import { openMergerOn } from '../../store/openStore.js';
-import { putDeltas } from '../../store/putDeltas.js';
+import { putDeltas } from '../../store/inbox/putDeltas.js';
 import { initStore, type StoreContext } from '../../store/storeContext.js';
 import { openStateReplica } from './stateReplica.js';
 

@@ -2,10 +2,10 @@ import { FramelogError } from '../../errors.js';
 import { stateSha256 } from '../../merge/canonicalState.js';
 import { replayMerge } from '../../merge/mergeFrame.js';
 import { createMergeState, type MergeState } from '../../merge/mergeState.js';
-import { appliedDeltasOf } from '../../store/archive.js';
-import { openJournalIndex } from '../../store/journalIndex.js';
+import { appliedDeltasOf } from '../../store/history/archive.js';
+import { openJournalIndex } from '../../store/history/journalIndex.js';
 import { PlanHistory } from '../../store/planHistory.js';
-import { loadStateAt } from '../../store/stateAt.js';
+import { loadStateAt } from '../../store/history/stateAt.js';
 import type { StoreContext } from '../../store/storeContext.js';
 
 /**

@@ -1,7 +1,7 @@
 import { watch as watchFolder, type FSWatcher } from 'node:fs';
 import { parseDelta } from '../../delta/validateDelta.js';
-import { landDeltas } from '../../store/landDeltas.js';
-import { putDeltas } from '../../store/putDeltas.js';
+import { landDeltas } from '../../store/inbox/landDeltas.js';
+import { putDeltas } from '../../store/inbox/putDeltas.js';
 import { openStoreContext } from '../../store/storeContext.js';
 import type { Transport } from '../transport.js';
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { identityKey } from '../../delta/identity.js';
-import { readLog } from '../../store/journalQueries.js';
+import { readLog } from '../../store/history/journalQueries.js';
 import { openStoreContext } from '../../store/storeContext.js';
-import { verifyStore } from '../../store/verifyStore.js';
+import { verifyStore } from '../../store/history/verifyStore.js';
 import { initGitStore } from './gitStore.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));

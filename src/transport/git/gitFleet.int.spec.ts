@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readLog } from '../../store/journalQueries.js';
+import { readLog } from '../../store/history/journalQueries.js';
 import { openStoreContext } from '../../store/storeContext.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));

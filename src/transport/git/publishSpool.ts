@@ -7,7 +7,7 @@ import { inboxName } from '../../delta/identity.js';
 import { parseDelta } from '../../delta/validateDelta.js';
 import { tempNameFor } from '../../durable/durableFs.js';
 import type { StoreContext } from '../../store/storeContext.js';
-import { listInbox } from '../../store/inbox.js';
+import { listInbox } from '../../store/inbox/inbox.js';
 import { storeLayout } from '../../store/layout.js';
 import { git, gitTry } from './gitCommand.js';
 import { removeStaleRemoteLock, reportStaleRemoteLock } from './staleRemoteLock.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { readLog } from '../../store/journalQueries.js';
+import { readLog } from '../../store/history/journalQueries.js';
 import { initStore } from '../../store/storeContext.js';
 import { createFsTransport } from '../fs/fsTransport.js';
 import { runTransportMerger } from '../runTransportMerger.js';

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { identityKey } from '../../delta/identity.js';
 import { seededRandom } from '../../engine/rng/seededRandom.js';
-import { readLog } from '../../store/journalQueries.js';
+import { readLog } from '../../store/history/journalQueries.js';
 import { openStoreContext } from '../../store/storeContext.js';
-import { verifyStore } from '../../store/verifyStore.js';
+import { verifyStore } from '../../store/history/verifyStore.js';
 import type { TransportName } from '../transport.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256Hex } from '../delta/contentHash.js';
+import { sha256Hex } from '../../delta/contentHash.js';
 
 const NL = Buffer.from('\n');
-import { inboxName } from '../delta/identity.js';
-import { describeProblem, parseDelta } from '../delta/validateDelta.js';
-import { FramelogError } from '../errors.js';
-import { createFileDurable, fsyncDir } from '../durable/durableFs.js';
+import { inboxName } from '../../delta/identity.js';
+import { describeProblem, parseDelta } from '../../delta/validateDelta.js';
+import { FramelogError } from '../../errors.js';
+import { createFileDurable, fsyncDir } from '../../durable/durableFs.js';
 import type { InboxFileScan } from './inbox.js';
-import type { StoreContext } from './storeContext.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** One delta to put: its bytes exactly as received, and where it came from (for messages). */
 export interface PutInput {

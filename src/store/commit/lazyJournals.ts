@@ -1,13 +1,13 @@
 import { closeSync, constants, fdatasyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256Hex } from '../delta/contentHash.js';
-import { FramelogError } from '../errors.js';
-import type { MergeRecord } from '../merge/records.js';
-import { decodeSegment, readSegmentCommit, SEGMENT_FILE, type SegmentEntry } from './archiveSegment.js';
-import { fsyncDir, readFileNoAtime, truncateDurable, writeAll } from '../durable/durableFs.js';
-import { archiveHash, listInbox } from './inbox.js';
-import { ndjsonLines } from '../delta/ndjsonLines.js';
-import type { StoreContext } from './storeContext.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import { FramelogError } from '../../errors.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { decodeSegment, readSegmentCommit, SEGMENT_FILE, type SegmentEntry } from '../history/archiveSegment.js';
+import { fsyncDir, readFileNoAtime, truncateDurable, writeAll } from '../../durable/durableFs.js';
+import { archiveHash, listInbox } from '../inbox/inbox.js';
+import { ndjsonLines } from '../../delta/ndjsonLines.js';
+import type { StoreContext } from '../storeContext.js';
 
 /**
  * The merge commit in one sync (PROTOCOL v1.1 §3, §5). A merge whose deltas all come from the

@@ -1,19 +1,19 @@
-import type { MergeRecord } from '../merge/records.js';
-import { createMergeState, type MergeState } from '../merge/mergeState.js';
-import { decodeSnapshot } from '../merge/snapshotCodec.js';
-import { stateJson } from '../merge/canonicalState.js';
-import { sha256Hex } from '../delta/contentHash.js';
-import type { ItemKeys } from '../merge/itemKey.js';
-import { replayMerge } from '../merge/mergeFrame.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { createMergeState, type MergeState } from '../../merge/mergeState.js';
+import { decodeSnapshot } from '../../merge/snapshotCodec.js';
+import { stateJson } from '../../merge/canonicalState.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import type { ItemKeys } from '../../merge/itemKey.js';
+import { replayMerge } from '../../merge/mergeFrame.js';
 import { appliedArchiveOf } from './archive.js';
 import { lineHash, readJournal, type JournalLine } from './journalFile.js';
-import { PlanHistory } from './planHistory.js';
+import { PlanHistory } from '../planHistory.js';
 import { listSnapshotFrames, readSnapshot } from './snapshots.js';
 import { openJournalIndex, type JournalIndex } from './journalIndex.js';
-import { snapshotName } from './layout.js';
+import { snapshotName } from '../layout.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StoreContext } from './storeContext.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** Reads the merge journal. */
 export function readMergeRecords(ctx: StoreContext): Array<JournalLine<MergeRecord>> {

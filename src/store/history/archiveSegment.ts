@@ -1,4 +1,4 @@
-import { FramelogError } from '../errors.js';
+import { FramelogError } from '../../errors.js';
 
 /** One archived delta: the name it had in the inbox and its bytes exactly as received. */
 export interface SegmentEntry {

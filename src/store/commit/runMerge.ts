@@ -1,21 +1,21 @@
 import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256Hex } from '../delta/contentHash.js';
-import { FramelogError } from '../errors.js';
-import { mergeFrame, type PendingDelta } from '../merge/mergeFrame.js';
-import type { MergeRecord, QuarantineRef } from '../merge/records.js';
-import { stateJson } from '../merge/canonicalState.js';
-import { appendDurable, createFileDurable, fsyncDir, writeFileDurable, writeNewFileSynced } from '../durable/durableFs.js';
-import { encodeCommitLine, encodeSegment, segmentName } from './archiveSegment.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import { FramelogError } from '../../errors.js';
+import { mergeFrame, type PendingDelta } from '../../merge/mergeFrame.js';
+import type { MergeRecord, QuarantineRef } from '../../merge/records.js';
+import { stateJson } from '../../merge/canonicalState.js';
+import { appendDurable, createFileDurable, fsyncDir, writeFileDurable, writeNewFileSynced } from '../../durable/durableFs.js';
+import { encodeCommitLine, encodeSegment, segmentName } from '../history/archiveSegment.js';
 import { archiveBytes, checkpointDue, markCheckpoint, thinSnapshots } from './checkpoints.js';
-import { archiveHash, scanInbox, type InboxScan } from './inbox.js';
-import { lineHash } from './journalFile.js';
+import { archiveHash, scanInbox, type InboxScan } from '../inbox/inbox.js';
+import { lineHash } from '../history/journalFile.js';
 import { clearIntent, journalSizes, writeIntent, type MergeIntent } from './mergeIntent.js';
 import { appendLagging, lagMarkerStands, markLag, settleJournals, SETTLE_BYTES, SETTLE_EVERY } from './lazyJournals.js';
 import type { MergeSession } from './mergeSession.js';
-import { writeSnapshot } from './snapshots.js';
-import { appendJournalIndex } from './journalIndex.js';
-import type { StoreContext } from './storeContext.js';
+import { writeSnapshot } from '../history/snapshots.js';
+import { appendJournalIndex } from '../history/journalIndex.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** Options of one merge run. */
 export interface MergeOptions {

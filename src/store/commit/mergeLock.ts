@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, fsyncSync, linkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { FramelogError } from '../errors.js';
+import { FramelogError } from '../../errors.js';
 
 /** Who holds a store's merger lock. */
 export interface LockHolder {

@@ -1,22 +1,22 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { archiveHash } from './inbox.js';
-import { readIntent } from './mergeIntent.js';
-import { readLagMarker } from './lazyJournals.js';
-import { canonicalJson } from '../delta/canonicalJson.js';
-import { sha256Hex } from '../delta/contentHash.js';
-import type { JsonValue } from '../delta/types.js';
-import { createMergeState } from '../merge/mergeState.js';
-import { mergeFrame } from '../merge/mergeFrame.js';
-import type { ConflictRecord, EventRecord, MergeRecord } from '../merge/records.js';
+import { archiveHash } from '../inbox/inbox.js';
+import { readIntent } from '../commit/mergeIntent.js';
+import { readLagMarker } from '../commit/lazyJournals.js';
+import { canonicalJson } from '../../delta/canonicalJson.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import type { JsonValue } from '../../delta/types.js';
+import { createMergeState } from '../../merge/mergeState.js';
+import { mergeFrame } from '../../merge/mergeFrame.js';
+import type { ConflictRecord, EventRecord, MergeRecord } from '../../merge/records.js';
 import { readArchive, segmentCommitOf } from './archive.js';
 import { readJournal, lineHash, type JournalLine } from './journalFile.js';
-import { snapshotName } from './layout.js';
+import { snapshotName } from '../layout.js';
 import { segmentName } from './archiveSegment.js';
-import { stateSha256 } from '../merge/canonicalState.js';
-import { PlanHistory } from './planHistory.js';
+import { stateSha256 } from '../../merge/canonicalState.js';
+import { PlanHistory } from '../planHistory.js';
 import { listSnapshotFrames, readSnapshot, snapshotText } from './snapshots.js';
-import type { StoreContext } from './storeContext.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** One thing `verify` found wrong: the file, the line or frame, and what. */
 export interface VerifyFault {

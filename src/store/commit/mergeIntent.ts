@@ -1,10 +1,10 @@
 import { closeSync, constants, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { MergeRecord } from '../merge/records.js';
-import { fsyncDir, moveNoReplace, truncateDurable, writeAll } from '../durable/durableFs.js';
-import { readJournal } from './journalFile.js';
-import { archiveDirName } from './layout.js';
-import type { StoreContext } from './storeContext.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { fsyncDir, moveNoReplace, truncateDurable, writeAll } from '../../durable/durableFs.js';
+import { readJournal } from '../history/journalFile.js';
+import { archiveDirName } from '../layout.js';
+import type { StoreContext } from '../storeContext.js';
 import { intentReplaced, readLagMarker, redoLaggingJournals, syncAllJournals } from './lazyJournals.js';
 
 /**

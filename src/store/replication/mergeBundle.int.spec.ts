@@ -2,18 +2,18 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toState } from '../merge/canonicalState.js';
-import type { MergeRecord } from '../merge/records.js';
-import { generateWorkload } from '../transport/testing/workload.js';
+import { toState } from '../../merge/canonicalState.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { generateWorkload } from '../../transport/testing/workload.js';
 import { importMergeBundle, storeHead } from './importMergeBundle.js';
-import { readLog } from './journalQueries.js';
-import { landDeltas } from './landDeltas.js';
+import { readLog } from '../history/journalQueries.js';
+import { landDeltas } from '../inbox/landDeltas.js';
 import { createBundleTap, decodeMergeBundle, encodeMergeBundle, exportMergeBundles, type MergeBundle } from './mergeBundle.js';
-import { openMergerOn } from './openStore.js';
+import { openMergerOn } from '../openStore.js';
 import { rewindStore } from './rewindStore.js';
-import { loadStateAt } from './stateAt.js';
-import { initStore, openStoreContext } from './storeContext.js';
-import { verifyStore } from './verifyStore.js';
+import { loadStateAt } from '../history/stateAt.js';
+import { initStore, openStoreContext } from '../storeContext.js';
+import { verifyStore } from '../history/verifyStore.js';
 
 const root = mkdtempSync(join(tmpdir(), 'framelog-bundle-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -144,14 +144,14 @@ describe('the journal index across a rewind and imports', () => {
     const { mkdtempSync: mk, rmSync: rm } = await import('node:fs');
     const { tmpdir: tmp } = await import('node:os');
     const { join: j } = await import('node:path');
-    const { initStore: init } = await import('./storeContext.js');
-    const { landDeltas: land } = await import('./landDeltas.js');
-    const { openMergerOn: open } = await import('./openStore.js');
+    const { initStore: init } = await import('../storeContext.js');
+    const { landDeltas: land } = await import('../inbox/landDeltas.js');
+    const { openMergerOn: open } = await import('../openStore.js');
     const { exportMergeBundles: exp } = await import('./mergeBundle.js');
     const { importMergeBundle: imp } = await import('./importMergeBundle.js');
     const { rewindStore: rewind } = await import('./rewindStore.js');
-    const { verifyStore: verify } = await import('./verifyStore.js');
-    const { openJournalIndex } = await import('./journalIndex.js');
+    const { verifyStore: verify } = await import('../history/verifyStore.js');
+    const { openJournalIndex } = await import('../history/journalIndex.js');
     const dir = mk(j(tmp(), 'framelog-idx-rewind-'));
     try {
       const d = (frame: number, writer: string, n: number) => Buffer.from(JSON.stringify({ frame, writer, utc: new Date(Date.UTC(2026, 0, 1, 0, 0, frame)).toISOString(), counters: { n } }));

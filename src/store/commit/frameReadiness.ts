@@ -1,4 +1,4 @@
-import type { InboxScan } from './inbox.js';
+import type { InboxScan } from '../inbox/inbox.js';
 
 /** What the watch-mode merger should do now. */
 export interface ReadyDecision {

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { identityKey } from '../delta/identity.js';
-import { sha256Hex } from '../delta/contentHash.js';
-import type { Plan } from '../delta/plan.js';
-import type { DeltaRef, ValidDelta } from '../delta/types.js';
-import { describeProblem, parseDelta } from '../delta/validateDelta.js';
-import { FramelogError } from '../errors.js';
-import { archiveDirName } from './layout.js';
+import { identityKey } from '../../delta/identity.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import type { Plan } from '../../delta/plan.js';
+import type { DeltaRef, ValidDelta } from '../../delta/types.js';
+import { describeProblem, parseDelta } from '../../delta/validateDelta.js';
+import { FramelogError } from '../../errors.js';
+import { archiveDirName } from '../layout.js';
 import { decodeSegment, readSegmentCommit, segmentName, type SegmentCommit, type SegmentEntry } from './archiveSegment.js';
-import type { StoreContext } from './storeContext.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** A file of a merge's archive folder, parsed. */
 export interface ArchivedDelta {

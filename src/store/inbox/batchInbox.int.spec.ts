@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { givenStore } from '../testing/given.js';
-import { readArchiveEntries } from './archive.js';
+import { givenStore } from '../../testing/given.js';
+import { readArchiveEntries } from '../history/archive.js';
 
 const line = (frame: number, writer: string, n: number | string): string => JSON.stringify({ frame, writer, utc: `2026-04-19T14:00:0${frame}Z`, counters: { n } });
 const inbox = (dir: string): string[] => readdirSync(join(dir, 'inbox')).filter((n) => !n.startsWith('.')).sort();

@@ -1,6 +1,6 @@
-import type { ConflictRecord, EventRecord, MergeRecord } from '../merge/records.js';
+import type { ConflictRecord, EventRecord, MergeRecord } from '../../merge/records.js';
 import { readJournal } from './journalFile.js';
-import type { StoreContext } from './storeContext.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** Filters for the conflict journal; every given filter must match. */
 export interface ConflictFilter {

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, readFileSync } from 'node:fs';
-import { sha256Hex } from '../delta/contentHash.js';
-import { FramelogError } from '../errors.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import { FramelogError } from '../../errors.js';
 
 /** One line of an NDJSON journal, with where it sits. */
 export interface JournalLine<T> {

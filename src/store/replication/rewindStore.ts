@@ -1,16 +1,16 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MergeRecord } from '../merge/records.js';
-import { createFileDurable, fsyncDir, moveNoReplace, truncateDurable } from '../durable/durableFs.js';
-import { decodeSegment, segmentName } from './archiveSegment.js';
-import { journalIndexPath } from './journalIndex.js';
-import { readJournal } from './journalFile.js';
-import { archiveDirName } from './layout.js';
-import { freeName } from './mergeIntent.js';
-import { settleLagMarker } from './lazyJournals.js';
-import { listSnapshotFrames } from './snapshots.js';
-import { snapshotName } from './layout.js';
-import type { StoreContext } from './storeContext.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { createFileDurable, fsyncDir, moveNoReplace, truncateDurable } from '../../durable/durableFs.js';
+import { decodeSegment, segmentName } from '../history/archiveSegment.js';
+import { journalIndexPath } from '../history/journalIndex.js';
+import { readJournal } from '../history/journalFile.js';
+import { archiveDirName } from '../layout.js';
+import { freeName } from '../commit/mergeIntent.js';
+import { settleLagMarker } from '../commit/lazyJournals.js';
+import { listSnapshotFrames } from '../history/snapshots.js';
+import { snapshotName } from '../layout.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** Puts a file back into the inbox (dropped when the inbox already holds the same bytes under that name). */
 function backToInbox(ctx: StoreContext, from: string, name: string): void {

@@ -9,18 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../delta/canonicalJson.js';
-import type { JsonValue } from '../delta/types.js';
-import { toState } from '../merge/canonicalState.js';
+import { canonicalJson } from '../../delta/canonicalJson.js';
+import type { JsonValue } from '../../delta/types.js';
+import { toState } from '../../merge/canonicalState.js';
 import { SNAPSHOT_BUDGET, archiveBytes } from './checkpoints.js';
-import { openMergerOn } from './openStore.js';
-import { putDeltas } from './putDeltas.js';
-import { loadStateAt, readMergeRecords } from './stateAt.js';
-import { initStore, openStoreContext, type StoreContext } from './storeContext.js';
-import { listSnapshotFrames } from './snapshots.js';
-import { verifyStore } from './verifyStore.js';
+import { openMergerOn } from '../openStore.js';
+import { putDeltas } from '../inbox/putDeltas.js';
+import { loadStateAt, readMergeRecords } from '../history/stateAt.js';
+import { initStore, openStoreContext, type StoreContext } from '../storeContext.js';
+import { listSnapshotFrames } from '../history/snapshots.js';
+import { verifyStore } from '../history/verifyStore.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'framelog-checkpoints-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const utc = (f: number, w: number): string => new Date(Date.UTC(2026, 0, 1) + f * 1000 + w).toISOString();
@@ -128,8 +128,8 @@ describe('verify, with state hashes on checkpoints only', () => {
 });
 
 describe('a store written before v1.1 (archive folders, v1 snapshots, snapshotEvery 1)', () => {
-  const fixture = fileURLToPath(new URL('./testing/v1-store', import.meta.url));
-  const states = JSON.parse(readFileSync(fileURLToPath(new URL('./testing/v1-store.states.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
+  const fixture = fileURLToPath(new URL('../testing/v1-store', import.meta.url));
+  const states = JSON.parse(readFileSync(fileURLToPath(new URL('../testing/v1-store.states.json', import.meta.url)), 'utf8')) as Record<string, unknown>;
 
   it('opens with the same state at every frame, verifies, and merges on', () => {
     const dir = join(root, 'v1');

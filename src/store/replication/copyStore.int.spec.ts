@@ -3,13 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listSnapshotFrames } from './snapshots.js';
+import { listSnapshotFrames } from '../history/snapshots.js';
 import { copyStore } from './copyStore.js';
-import { landDeltas } from './landDeltas.js';
-import { openMergerOn } from './openStore.js';
-import { loadStateAt } from './stateAt.js';
-import { initStore, openStoreContext, type StoreContext } from './storeContext.js';
-import { verifyStore } from './verifyStore.js';
+import { landDeltas } from '../inbox/landDeltas.js';
+import { openMergerOn } from '../openStore.js';
+import { loadStateAt } from '../history/stateAt.js';
+import { initStore, openStoreContext, type StoreContext } from '../storeContext.js';
+import { verifyStore } from '../history/verifyStore.js';
 
 const root = mkdtempSync(join(tmpdir(), 'framelog-copy-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,12 +1,12 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { FramelogError } from '../errors.js';
-import type { MergeRecord } from '../merge/records.js';
-import { readJournal } from './journalFile.js';
-import { journalSizes } from './mergeIntent.js';
-import { archiveDirName } from './layout.js';
-import { segmentName } from './archiveSegment.js';
-import type { StoreContext } from './storeContext.js';
+import { FramelogError } from '../../errors.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { readJournal } from '../history/journalFile.js';
+import { journalSizes } from '../commit/mergeIntent.js';
+import { archiveDirName } from '../layout.js';
+import { segmentName } from '../history/archiveSegment.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** A file a merge wrote, relative to the store root. */
 export interface BundleFile {

@@ -5,14 +5,14 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, trunc
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toState } from '../merge/canonicalState.js';
-import { readSegmentCommit, segmentName } from './archiveSegment.js';
+import { toState } from '../../merge/canonicalState.js';
+import { readSegmentCommit, segmentName } from '../history/archiveSegment.js';
 import { readLagMarker, SETTLE_EVERY } from './lazyJournals.js';
-import { openMergerOn, type Merger } from './openStore.js';
-import { putDeltas } from './putDeltas.js';
-import { loadStateAt } from './stateAt.js';
-import { initStore, openStoreContext, type StoreContext } from './storeContext.js';
-import { verifyStore } from './verifyStore.js';
+import { openMergerOn, type Merger } from '../openStore.js';
+import { putDeltas } from '../inbox/putDeltas.js';
+import { loadStateAt } from '../history/stateAt.js';
+import { initStore, openStoreContext, type StoreContext } from '../storeContext.js';
+import { verifyStore } from '../history/verifyStore.js';
 
 const root = mkdtempSync(join(tmpdir(), 'framelog-lazy-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

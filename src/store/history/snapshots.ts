@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { snapshotJson, snapshotJsonV1, type Snapshot } from '../merge/snapshotCodec.js';
-import type { MergeState } from '../merge/mergeState.js';
-import { tempNameFor } from '../durable/durableFs.js';
-import { snapshotName, type StoreLayout } from './layout.js';
+import { snapshotJson, snapshotJsonV1, type Snapshot } from '../../merge/snapshotCodec.js';
+import type { MergeState } from '../../merge/mergeState.js';
+import { tempNameFor } from '../../durable/durableFs.js';
+import { snapshotName, type StoreLayout } from '../layout.js';
 
 const SNAPSHOT_FILE = /^frame-(\d+)\.json$/;
 

@@ -1,8 +1,8 @@
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Plan } from '../delta/plan.js';
-import { listSnapshotFrames } from './snapshots.js';
-import { snapshotName, type StoreLayout } from './layout.js';
+import type { Plan } from '../../delta/plan.js';
+import { listSnapshotFrames } from '../history/snapshots.js';
+import { snapshotName, type StoreLayout } from '../layout.js';
 
 /**
  * What the checkpoint policy (PROTOCOL v1.1 §3) needs to know between merges. A checkpoint is a

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { sha256Hex } from '../delta/contentHash.js';
-import { inboxName } from '../delta/identity.js';
-import { parseDelta } from '../delta/validateDelta.js';
-import { createFileDurable, fsyncDir } from '../durable/durableFs.js';
-import type { StoreContext } from './storeContext.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import { inboxName } from '../../delta/identity.js';
+import { parseDelta } from '../../delta/validateDelta.js';
+import { createFileDurable, fsyncDir } from '../../durable/durableFs.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** Where one landed delta went. */
 export interface Landed {

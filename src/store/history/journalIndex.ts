@@ -1,9 +1,9 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import type { MergeRecord } from '../merge/records.js';
-import { FramelogError } from '../errors.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { FramelogError } from '../../errors.js';
 import { committedLength, type JournalLine } from './journalFile.js';
-import type { StoreContext } from './storeContext.js';
+import type { StoreContext } from '../storeContext.js';
 
 const ENTRY = 16; // frame (u64) + byte offset (u64) of each merge record's line
 

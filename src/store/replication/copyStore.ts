@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FramelogError } from '../errors.js';
-import { writeFileDurable } from '../durable/durableFs.js';
+import { FramelogError } from '../../errors.js';
+import { writeFileDurable } from '../../durable/durableFs.js';
 import { importMergeBundle, storeHead, type StoreHead } from './importMergeBundle.js';
-import { snapshotName } from './layout.js';
+import { snapshotName } from '../layout.js';
 import { exportMergeBundles } from './mergeBundle.js';
-import { openMergerOn } from './openStore.js';
-import { listSnapshotFrames } from './snapshots.js';
-import { initStore, type StoreContext } from './storeContext.js';
+import { openMergerOn } from '../openStore.js';
+import { listSnapshotFrames } from '../history/snapshots.js';
+import { initStore, type StoreContext } from '../storeContext.js';
 
 /** What {@link copyStore} copied. */
 export interface CopyOutcome {

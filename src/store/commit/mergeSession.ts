@@ -1,12 +1,12 @@
-import { identityKey } from '../delta/identity.js';
-import type { MergeState } from '../merge/mergeState.js';
+import { identityKey } from '../../delta/identity.js';
+import type { MergeState } from '../../merge/mergeState.js';
 import type { CheckpointClock } from './checkpoints.js';
-import { lineHash } from './journalFile.js';
-import { PlanHistory } from './planHistory.js';
-import type { InboxCache } from './inbox.js';
-import { loadStateAt, readMergeRecords, type LoadInfo } from './stateAt.js';
-import { openJournalIndex } from './journalIndex.js';
-import type { StoreContext } from './storeContext.js';
+import { lineHash } from '../history/journalFile.js';
+import { PlanHistory } from '../planHistory.js';
+import type { InboxCache } from '../inbox/inbox.js';
+import { loadStateAt, readMergeRecords, type LoadInfo } from '../history/stateAt.js';
+import { openJournalIndex } from '../history/journalIndex.js';
+import type { StoreContext } from '../storeContext.js';
 import { noLag, type JournalLag } from './lazyJournals.js';
 import type { MergeIntent } from './mergeIntent.js';
 

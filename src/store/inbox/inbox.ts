@@ -1,13 +1,13 @@
 import { readdirSync, statSync } from 'node:fs';
-import { readFileNoAtime } from '../durable/durableFs.js';
-import { ndjsonLines } from '../delta/ndjsonLines.js';
+import { readFileNoAtime } from '../../durable/durableFs.js';
+import { ndjsonLines } from '../../delta/ndjsonLines.js';
 import { join } from 'node:path';
-import type { Plan } from '../delta/plan.js';
-import { sha256Hex } from '../delta/contentHash.js';
-import type { ValidDelta } from '../delta/types.js';
-import { describeProblem, parseDelta } from '../delta/validateDelta.js';
-import type { StoreLayout } from './layout.js';
-import { inboxName } from '../delta/identity.js';
+import type { Plan } from '../../delta/plan.js';
+import { sha256Hex } from '../../delta/contentHash.js';
+import type { ValidDelta } from '../../delta/types.js';
+import { describeProblem, parseDelta } from '../../delta/validateDelta.js';
+import type { StoreLayout } from '../layout.js';
+import { inboxName } from '../../delta/identity.js';
 
 /** A pending delta that validated. */
 export interface InboxDelta {

@@ -1,11 +1,11 @@
-import type { MergeRecord } from '../merge/records.js';
-import type { MergeState } from '../merge/mergeState.js';
-import { replayMerge } from '../merge/mergeFrame.js';
+import type { MergeRecord } from '../../merge/records.js';
+import type { MergeState } from '../../merge/mergeState.js';
+import { replayMerge } from '../../merge/mergeFrame.js';
 import { appliedDeltasOf } from './archive.js';
 import { openJournalIndex } from './journalIndex.js';
-import { PlanHistory } from './planHistory.js';
+import { PlanHistory } from '../planHistory.js';
 import { loadStateAt } from './stateAt.js';
-import type { StoreContext } from './storeContext.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** One step of history: a merge record and the state right after it. */
 export interface HistoryStep {

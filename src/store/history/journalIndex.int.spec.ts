@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, rmSync, statSync, truncateSync, unlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateJson } from '../merge/canonicalState.js';
-import { openStore, type Store } from './openStore.js';
+import { stateJson } from '../../merge/canonicalState.js';
+import { openStore, type Store } from '../openStore.js';
 import { journalIndexPath, openJournalIndex } from './journalIndex.js';
 import { iterateHistory } from './iterateHistory.js';
 import { loadStateAt } from './stateAt.js';

@@ -1,17 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { decodeSegment } from './archiveSegment.js';
+import { decodeSegment } from '../history/archiveSegment.js';
 
 const SEGMENT_PATH = /^archive\/merge-\d{9}\.ndjson$/;
 import { basename, join } from 'node:path';
-import { FramelogError } from '../errors.js';
-import type { MergeRecord } from '../merge/records.js';
-import { appendDurable, fsyncDir, writeFileDurable } from '../durable/durableFs.js';
-import { appendJournalIndex } from './journalIndex.js';
-import { lineHash, readJournal } from './journalFile.js';
-import { archiveDirName } from './layout.js';
+import { FramelogError } from '../../errors.js';
+import type { MergeRecord } from '../../merge/records.js';
+import { appendDurable, fsyncDir, writeFileDurable } from '../../durable/durableFs.js';
+import { appendJournalIndex } from '../history/journalIndex.js';
+import { lineHash, readJournal } from '../history/journalFile.js';
+import { archiveDirName } from '../layout.js';
 import type { MergeBundle } from './mergeBundle.js';
-import { clearIntent, journalSizes, writeIntent, type MergeIntent } from './mergeIntent.js';
-import type { StoreContext } from './storeContext.js';
+import { clearIntent, journalSizes, writeIntent, type MergeIntent } from '../commit/mergeIntent.js';
+import type { StoreContext } from '../storeContext.js';
 
 /** Where a store's history ends: how many merge records it holds and the last one's line hash. */
 export interface StoreHead {
