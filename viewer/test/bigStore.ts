@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { putDeltas } from '../../src/store/putDeltas.js';
+import { putDeltas } from '../../src/store/inbox/putDeltas.js';
 import { openMergerOn } from '../../src/store/openStore.js';
 import { initStore } from '../../src/store/storeContext.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/delta/canonicalJson.js';
 import type { JsonValue } from '../../src/delta/types.js';
 import { toState } from '../../src/merge/canonicalState.js';
-import { loadStateAt } from '../../src/store/stateAt.js';
+import { loadStateAt } from '../../src/store/history/stateAt.js';
 import { openStoreContext } from '../../src/store/storeContext.js';
 import { createServer, type FramelogServer } from '../../src/server/createServer.js';
 import { bigTempDir, buildBigStore } from './bigStore.js';
