@@ -272,7 +272,7 @@ function checkExpectations(expect, store, call, states, problems) {
   const quarantined = files('quarantine').filter((n) => !n.endsWith('.why.json'));
   if (canonical(quarantined) !== canonical([...(expect.quarantine ?? [])].sort())) problems.push(`quarantine/: want ${canonical([...(expect.quarantine ?? [])].sort())}, got ${canonical(quarantined)}`);
 
-  // 6. What holds for every store, whatever the case (docs/protocol.md §5.2, §6, §7).
+  // 6. What holds for every store, whatever the case (docs/protocol.md §5.6, §6.3, §6.4, §7.2).
   checkInvariants({ store, call, states, records, conflicts, quarantined, problems });
 }
 
