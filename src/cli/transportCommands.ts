@@ -116,8 +116,7 @@ export async function mergeCommand(o: TransportFlags & { through?: string; watch
   const dir = config.transport === 'fs' && config.url && o.dir === undefined ? resolve(config.url) : resolveStoreDir(o.dir);
   const ctx0 = config.transport === 'git' ? undefined : openStoreContext(dir); // the merger's own store must exist first
   const transport = await openTransport(config.transport === 'fs' ? { ...config, url: undefined } : config, dir, { role: 'merger' });
-  const durability = (transport as { durability?: { onDiskWhenAcknowledged?: boolean; summary?: string } }).durability;
-  if (durability?.onDiskWhenAcknowledged === false && durability.summary) process.stderr.write(`framelog: ${config.transport}: ${durability.summary}\n`);
+  if (!transport.durability.onDiskWhenAcknowledged) process.stderr.write(`framelog: ${config.transport}: ${transport.durability.summary}\n`);
   const ctx = ctx0 ?? openStoreContext(dir);
   const leaseTtlMs = o.leaseTtl === undefined ? undefined : parseFrame(o.leaseTtl, '--lease-ttl');
   const keepPublished = o.keepPublished === undefined ? undefined : parseKeep(o.keepPublished, '--keep-published');
@@ -226,8 +225,9 @@ export function registerTransportCommands(program: Command): void {
       const keep = parseKeep(o.keep, '--keep');
       const transport = await openTransport(config, '', { role: 'writer' });
       try {
-        const head = await transport.publishedHead!();
-        const removed = head ? await transport.trimMerges!(head.index - keep + 1) : 0;
+        const failover = transport.failover!; // postgres, redis and nats all have it
+        const head = await failover.publishedHead();
+        const removed = head ? await failover.trimMerges(head.index - keep + 1) : 0;
         const result = { transport: config.transport, store: config.store, head: head?.index ?? 0, removed, keptFrom: head ? Math.max(1, head.index - keep + 1) : null };
         if (o.json) process.stdout.write(JSON.stringify(result) + '\n');
         else process.stdout.write(head ? `trimmed ${removed} published merge${removed === 1 ? '' : 's'} of store ${config.store}; kept merges ${result.keptFrom}–${head.index}\n` : `store ${config.store} has no published merges\n`);

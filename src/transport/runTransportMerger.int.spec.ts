@@ -21,6 +21,7 @@ function memoryTransport() {
   let next = 0;
   const t: Transport & { send(b: Uint8Array): void; pending: typeof pending; log: string[]; failAck?: boolean } = {
     name: 'memory',
+    durability: { onDiskWhenAcknowledged: false, summary: 'in memory (a test double of a queue)' },
     pending,
     log,
     send(b) { pending.set(`m${next++}`, b); },

@@ -81,9 +81,9 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     }
   };
   let lease: MergerLease | undefined;
-  if (transport.acquireLease) {
+  if (transport.failover) {
     const holder = opts.holder ?? defaultHolder();
-    lease = await retrying(() => transport.acquireLease!({ holder, ttlMs: opts.leaseTtlMs ?? 10_000, signal: opts.signal, onWait: (waiting) => opts.onLease?.({ waiting }) }));
+    lease = await retrying(() => transport.failover!.acquireLease({ holder, ttlMs: opts.leaseTtlMs ?? 10_000, signal: opts.signal, onWait: (waiting) => opts.onLease?.({ waiting }) }));
     if (!lease) return []; // stopped while another merger held the lease
     opts.onLease?.({ acquired: { token: lease.token, holder: lease.holder } });
   }
@@ -96,9 +96,7 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
       report(e);
     }
   };
-  const publishing = lease && transport.publishMerges && transport.publishedHead && transport.readMerges
-    ? { publishMerges: transport.publishMerges.bind(transport), publishedHead: transport.publishedHead.bind(transport), readMerges: transport.readMerges.bind(transport) }
-    : undefined;
+  const publishing = lease ? transport.failover : undefined; // one capability: lease and published merges together
   let endSession: () => void = () => undefined;
   let merger: Merger;
   try {
@@ -165,11 +163,11 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     let keptFrom = 0;
     const trimPublished = async (lastIndex: number): Promise<void> => {
       const keep = opts.keepPublished;
-      if (keep === undefined || !transport.trimMerges) return;
+      if (keep === undefined || !transport.failover) return;
       const from = lastIndex - keep + 1;
       if (from - keptFrom < Math.max(1, Math.floor(keep / 8))) return;
       try {
-        await transport.trimMerges(from);
+        await transport.failover.trimMerges(from);
         keptFrom = from;
       } catch (e) {
         report(e);

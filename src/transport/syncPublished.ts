@@ -5,7 +5,7 @@ import { importMergeBundle, storeHead } from '../store/replication/importMergeBu
 import { decodeMergeBundle, encodeMergeBundle, exportMergeBundles, type MergeBundle } from '../store/replication/mergeBundle.js';
 import { rewindStore } from '../store/replication/rewindStore.js';
 import type { StoreContext } from '../store/storeContext.js';
-import type { MergerLease, PublishedMerge, Transport } from './transport.js';
+import type { MergerLease, PublishedMerge, Failover } from './transport.js';
 
 /** What {@link syncWithPublished} did to bring the local store and the published history together. */
 export interface SyncOutcome {
@@ -18,7 +18,7 @@ export interface SyncOutcome {
 }
 
 /** A transport that publishes merges. */
-type Publishing = Required<Pick<Transport, 'publishMerges' | 'publishedHead' | 'readMerges'>>;
+type Publishing = Pick<Failover, 'publishMerges' | 'publishedHead' | 'readMerges'>;
 
 /** The published form of a bundle. */
 export function toPublished(b: MergeBundle): PublishedMerge {

@@ -9,6 +9,14 @@ export interface PutOutcome {
   duplicate: boolean;
 }
 
+/** What an acknowledged `put` means for durability, said by every transport. */
+export interface TransportDurability {
+  /** True when an acknowledged put is on disk (synced) where the transport keeps it; false when a crash of that machine may lose it. */
+  onDiskWhenAcknowledged: boolean;
+  /** One line for people: when a put is acknowledged, and what can lose it. */
+  summary: string;
+}
+
 /** One delta a merger claimed from a transport: its bytes exactly as they were put. */
 export interface Arrival {
   /** The transport's handle for acknowledging it. */
@@ -28,6 +36,8 @@ export interface Arrival {
  */
 export interface Transport {
   readonly name: string;
+  /** When `put` resolves, where the deltas are and what could still lose them. */
+  readonly durability: TransportDurability;
   /** Writer side: sends deltas as received; resolves once they are durable in the transport. */
   put(deltas: Uint8Array[]): Promise<PutOutcome[]>;
   /** Merger side: claims what is pending and not yet landed (a transport that delivers into the store's own inbox returns nothing). */
@@ -46,36 +56,49 @@ export interface Transport {
   /** Merger side: runs once the store has recovered (the core finished or undid a half merge): commits what the last record covers. */
   recoverMerger?(): Promise<void>;
   /**
+   * Failover across hosts (postgres, redis, nats): a lease in the transport's own engine and the
+   * published merges a merger taking over catches up from. A transport without it relies on
+   * `prepareMerger`'s local lock and has one merger host.
+   */
+  readonly failover?: Failover;
+  close(): Promise<void>;
+}
+
+/**
+ * The failover capability of a transport whose engine is a server shared by many hosts: the
+ * merger lease with its fencing token, and the published merges (head, read, trim).
+ */
+export interface Failover {
+  /**
    * Failover across hosts: waits until this merger holds the lease kept in the transport's own
    * engine (PostgreSQL advisory lock, Redis `SET NX PX`, NATS KV key with a TTL), then keeps it
    * renewed until `release`. A transport without it relies on `prepareMerger`'s local lock.
    */
-  acquireLease?(options: LeaseOptions): Promise<MergerLease>;
+  acquireLease(options: LeaseOptions): Promise<MergerLease>;
   /**
    * Publishes committed merges, in order, for other hosts (readers, and a merger taking over).
    * Atomic with the fencing check: rejects with {@link FramelogError} code `lease-lost` when
    * `lease.token` is no longer the current holder's token, and code `diverged` when the first
    * merge's `index` is not the published head's index + 1. Publishing nothing is a no-op.
    */
-  publishMerges?(merges: PublishedMerge[], lease: MergerLease): Promise<void>;
+  publishMerges(merges: PublishedMerge[], lease: MergerLease): Promise<void>;
   /** The last published merge, or undefined when none was published. */
-  publishedHead?(): Promise<PublishedHead | undefined>;
+  publishedHead(): Promise<PublishedHead | undefined>;
   /**
    * The published merges with `index ≥ fromIndex`, in index order. After {@link trimMerges}, the
    * first one given may come after `fromIndex`: the caller checks.
    */
-  readMerges?(fromIndex: number): AsyncIterable<PublishedMerge>;
+  readMerges(fromIndex: number): AsyncIterable<PublishedMerge>;
   /**
    * Deletes the published merges with `index < keepFromIndex`, never the head (the last one), and
    * returns how many went. A host whose store is older than the first merge kept can no longer
    * catch up from the transport (`syncWithPublished` stops with code `trimmed`): it is seeded by
    * copying another merger host's store (`copyStore`, `framelog copy`).
    */
-  trimMerges?(keepFromIndex: number): Promise<number>;
-  close(): Promise<void>;
+  trimMerges(keepFromIndex: number): Promise<number>;
 }
 
-/** Options of {@link Transport.acquireLease}. */
+/** Options of {@link Failover.acquireLease}. */
 export interface LeaseOptions {
   /** Who asks (host, pid, a random suffix): shown to the mergers that wait. */
   holder: string;

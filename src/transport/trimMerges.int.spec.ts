@@ -43,7 +43,7 @@ describe.each(engines)('published merges trimmed in $transport', ({ transport, u
     };
     const publishedIndexes = async (t: Transport): Promise<number[]> => {
       const out: number[] = [];
-      for await (const m of t.readMerges!(1)) out.push(m.index);
+      for await (const m of t.failover!.readMerges(1)) out.push(m.index);
       return out;
     };
     const frame = async (f: number, keep?: number): Promise<void> => {
@@ -66,7 +66,7 @@ describe.each(engines)('published merges trimmed in $transport', ({ transport, u
       expect(await merge(c)).toEqual([]); // C: merges 6–7
       for (let f = 8; f <= 10; f++) await frame(f, 3);
       expect(await publishedIndexes(writer)).toEqual([8, 9, 10]);
-      expect((await writer.publishedHead!())?.index).toBe(10);
+      expect((await writer.failover!.publishedHead())?.index).toBe(10);
 
       // C holds merge 7, the one before the oldest kept: it catches up.
       expect(await merge(c)).toEqual([]);

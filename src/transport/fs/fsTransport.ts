@@ -18,6 +18,7 @@ export function createFsTransport(dir: string): Transport {
   const watchers = new Set<FSWatcher>();
   return {
     name: 'fs',
+    durability: { onDiskWhenAcknowledged: true, summary: 'a put is acknowledged once its inbox file and the inbox folder were fsynced' },
     async put(deltas) {
       const ctx = openStoreContext(dir);
       // Valid deltas land as `put` writes them: several in one batch file, synced once. A put that

@@ -255,6 +255,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
 
   const transport: GitTransport = {
     name: 'git',
+    durability: { onDiskWhenAcknowledged: true, summary: 'a put is acknowledged once git pushed the commit holding it to the remote (the remote\'s git wrote it to disk before answering)' },
     dir,
     branch,
     publish: (message) => serial(() => publish(message)),

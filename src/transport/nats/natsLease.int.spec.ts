@@ -19,9 +19,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, '../../../dist');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const merge = (index: number, bundle: Uint8Array = Buffer.from(`bundle ${index}`)): PublishedMerge => ({ index, frame: index * 10, recordSha256: `${index}`.padStart(64, '0'), bundle });
-async function readAll(t: { readMerges?(from: number): AsyncIterable<PublishedMerge> }, from: number): Promise<PublishedMerge[]> {
+async function readAll(t: { failover: { readMerges(from: number): AsyncIterable<PublishedMerge> } }, from: number): Promise<PublishedMerge[]> {
   const out: PublishedMerge[] = [];
-  for await (const m of t.readMerges!(from)) out.push(m);
+  for await (const m of t.failover.readMerges(from)) out.push(m);
   return out;
 }
 
@@ -30,10 +30,10 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
     const a = await stores.open();
     const b = await stores.open({ store: a.names.store });
     const ttlMs = 1200;
-    const leaseA = await a.acquireLease!({ holder: 'A', ttlMs });
+    const leaseA = await a.failover.acquireLease!({ holder: 'A', ttlMs });
     const waits: string[] = [];
     let leaseB: MergerLease | undefined;
-    const gotB = b.acquireLease!({ holder: 'B', ttlMs, onWait: (h) => waits.push(h) }).then((l) => (leaseB = l));
+    const gotB = b.failover.acquireLease!({ holder: 'B', ttlMs, onWait: (h) => waits.push(h) }).then((l) => (leaseB = l));
     // Sample for three TTLs: A renews, B waits.
     const kv = await new Kvm(a.connection).open(a.names.leaseBucket);
     for (let i = 0; i < 30; i++) {
@@ -50,17 +50,17 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
     expect(leaseB!.token).toBeGreaterThan(leaseA.token);
     expect(leaseB!.holder).toBe('B');
     // A publishing with its old token is refused, and nothing is written.
-    await expect(a.publishMerges!([merge(1)], leaseA)).rejects.toMatchObject({ code: 'lease-lost' });
-    expect(await a.publishedHead!()).toBeUndefined();
-    await b.publishMerges!([merge(1)], leaseB!);
-    expect(await a.publishedHead!()).toEqual({ index: 1, frame: 10, recordSha256: merge(1).recordSha256 });
+    await expect(a.failover.publishMerges!([merge(1)], leaseA)).rejects.toMatchObject({ code: 'lease-lost' });
+    expect(await a.failover.publishedHead!()).toBeUndefined();
+    await b.failover.publishMerges!([merge(1)], leaseB!);
+    expect(await a.failover.publishedHead!()).toEqual({ index: 1, frame: 10, recordSha256: merge(1).recordSha256 });
     await leaseB!.release();
   });
 
   it('renewal finding the key written by someone else aborts lost; an expired holder is replaced', async () => {
     const a = await stores.open();
     const ttlMs = 900;
-    const lease = await a.acquireLease!({ holder: 'A', ttlMs });
+    const lease = await a.failover.acquireLease!({ holder: 'A', ttlMs });
     const kv = await new Kvm(a.connection).open(a.names.leaseBucket);
     await kv.put(LEASE_KEY, JSON.stringify({ holder: 'intruder', token: 1 }));
     const t0 = Date.now();
@@ -70,7 +70,7 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
     expect(Date.now() - t0).toBeLessThan(ttlMs);
     // The intruder never renews: its value expires with the bucket's TTL, and a waiting merger takes over.
     const b = await stores.open({ store: a.names.store });
-    const next = await b.acquireLease!({ holder: 'B', ttlMs: ttlMs + 100 });
+    const next = await b.failover.acquireLease!({ holder: 'B', ttlMs: ttlMs + 100 });
     expect(next.token).toBeGreaterThan(lease.token);
     // The new holder asked for another TTL: the bucket now expires values after it.
     const info = await (await jetstreamManager(a.connection)).streams.info(a.names.leaseStream);
@@ -83,22 +83,22 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
     const a = await stores.open();
     const b = await stores.open({ store: a.names.store });
     const kv = await new Kvm(a.connection).open(a.names.leaseBucket);
-    const leaseA = await a.acquireLease!({ holder: 'A', ttlMs: 5000 });
-    await a.publishMerges!([merge(1), merge(2)], leaseA);
+    const leaseA = await a.failover.acquireLease!({ holder: 'A', ttlMs: 5000 });
+    await a.failover.publishMerges!([merge(1), merge(2)], leaseA);
     // A's lease expires (deleted here) and B takes over; B marks its takeover in the merges stream.
     await kv.delete(LEASE_KEY);
-    const leaseB = await b.acquireLease!({ holder: 'B', ttlMs: 5000 });
+    const leaseB = await b.failover.acquireLease!({ holder: 'B', ttlMs: 5000 });
     expect(leaseB.token).toBeGreaterThan(leaseA.token);
     // A checks the lease bucket at the worst moment: as if it had read it just before B's takeover.
     await kv.put(LEASE_KEY, JSON.stringify({ holder: 'A', token: leaseA.token }));
-    await expect(a.publishMerges!([merge(3, Buffer.from('from A'))], leaseA)).rejects.toMatchObject({ code: 'lease-lost', message: expect.stringMatching(/last written under fencing token \d+, newer than A's/) });
-    expect(await a.publishedHead!()).toEqual({ index: 2, frame: 20, recordSha256: merge(2).recordSha256 });
+    await expect(a.failover.publishMerges!([merge(3, Buffer.from('from A'))], leaseA)).rejects.toMatchObject({ code: 'lease-lost', message: expect.stringMatching(/last written under fencing token \d+, newer than A's/) });
+    expect(await a.failover.publishedHead!()).toEqual({ index: 2, frame: 20, recordSha256: merge(2).recordSha256 });
     // B goes on from merge 2 (the marker is no merge: readers never see it).
     await kv.put(LEASE_KEY, JSON.stringify({ holder: 'B', token: leaseB.token }));
     // (The puts above changed the key under B's renewals, so B's own lease object may have seen
     // that as a loss: publish with its token through a fresh one.)
     const asB: MergerLease = { token: leaseB.token, holder: 'B', lost: new AbortController().signal, release: async () => undefined };
-    await b.publishMerges!([merge(3, Buffer.from('from B'))], asB);
+    await b.failover.publishMerges!([merge(3, Buffer.from('from B'))], asB);
     expect((await readAll(a, 1)).map((m) => [m.index, Buffer.from(m.bundle).toString()])).toEqual([[1, 'bundle 1'], [2, 'bundle 2'], [3, 'from B']]);
     expect((await readAll(a, 3)).map((m) => m.index)).toEqual([3]);
     await leaseB.release();
@@ -106,17 +106,17 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
 
   it('publishes in order with the fencing check; diverged on gaps; reads back byte for byte', async () => {
     const t = await stores.open();
-    const lease = await t.acquireLease!({ holder: 'P', ttlMs: 5000 });
-    await t.publishMerges!([], lease); // nothing: a no-op
+    const lease = await t.failover.acquireLease!({ holder: 'P', ttlMs: 5000 });
+    await t.failover.publishMerges!([], lease); // nothing: a no-op
     const first = [merge(1), merge(2, new Uint8Array(0)), merge(3, Buffer.from([0, 0xff, 0x7b]))];
-    await t.publishMerges!(first, lease);
-    expect(await t.publishedHead!()).toEqual({ index: 3, frame: 30, recordSha256: merge(3).recordSha256 });
-    await expect(t.publishMerges!([merge(5)], lease)).rejects.toMatchObject({ code: 'diverged' });
-    await expect(t.publishMerges!([merge(3)], lease)).rejects.toMatchObject({ code: 'diverged' });
-    await expect(t.publishMerges!([merge(4), merge(6)], lease)).rejects.toMatchObject({ code: 'diverged' });
+    await t.failover.publishMerges!(first, lease);
+    expect(await t.failover.publishedHead!()).toEqual({ index: 3, frame: 30, recordSha256: merge(3).recordSha256 });
+    await expect(t.failover.publishMerges!([merge(5)], lease)).rejects.toMatchObject({ code: 'diverged' });
+    await expect(t.failover.publishMerges!([merge(3)], lease)).rejects.toMatchObject({ code: 'diverged' });
+    await expect(t.failover.publishMerges!([merge(4), merge(6)], lease)).rejects.toMatchObject({ code: 'diverged' });
     const stale = { ...lease, token: lease.token - 1, lost: new AbortController().signal, release: async () => undefined };
-    await expect(t.publishMerges!([merge(4)], stale)).rejects.toMatchObject({ code: 'lease-lost' });
-    expect((await t.publishedHead!())?.index).toBe(3);
+    await expect(t.failover.publishMerges!([merge(4)], stale)).rejects.toMatchObject({ code: 'lease-lost' });
+    expect((await t.failover.publishedHead!())?.index).toBe(3);
     const back = await readAll(t, 1);
     expect(back.map((m) => m.index)).toEqual([1, 2, 3]);
     back.forEach((m, i) => {
@@ -131,12 +131,12 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
 
   it('a bundle bigger than max_payload is published in parts and read back whole, at any starting index', async () => {
     const t = await stores.open();
-    const lease = await t.acquireLease!({ holder: 'P', ttlMs: 5000 });
+    const lease = await t.failover.acquireLease!({ holder: 'P', ttlMs: 5000 });
     const big = randomBytes(Math.floor(t.maxPayload() * 2.5));
     const list = [merge(1), merge(2, big), merge(3), merge(4, randomBytes(t.maxPayload())), merge(5)];
-    await t.publishMerges!(list.slice(0, 2), lease);
-    await t.publishMerges!(list.slice(2), lease);
-    expect((await t.publishedHead!())?.index).toBe(5);
+    await t.failover.publishMerges!(list.slice(0, 2), lease);
+    await t.failover.publishMerges!(list.slice(2), lease);
+    expect((await t.failover.publishedHead!())?.index).toBe(5);
     const jsm = await jetstreamManager(t.connection);
     const lastPart = await jsm.streams.getMessage(t.names.mergesStream, { last_by_subj: t.names.partsSubject });
     expect(lastPart?.header.get('Framelog-Index')).toBe('4'); // the big ones went in parts
@@ -147,7 +147,7 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
       back.forEach((m) => expect(Buffer.from(m.bundle).equals(Buffer.from(list[m.index - 1].bundle))).toBe(true));
     }
     // Stop reading after the first: the consumer is closed, nothing hangs.
-    for await (const m of t.readMerges!(2)) {
+    for await (const m of t.failover.readMerges!(2)) {
       expect(m.index).toBe(2);
       break;
     }
@@ -173,7 +173,7 @@ describe.skipIf(!ok)('nats merger lease and published merges', () => {
       const held = JSON.parse(line) as { token: number };
       let acquiredAt = 0;
       const waits: string[] = [];
-      const pending = waiter.acquireLease!({ holder: 'waiter', ttlMs, onWait: (h) => waits.push(h) }).then((l) => {
+      const pending = waiter.failover.acquireLease!({ holder: 'waiter', ttlMs, onWait: (h) => waits.push(h) }).then((l) => {
         acquiredAt = Date.now();
         return l;
       });

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { FramelogError } from '../../errors.js';
-import type { Transport } from '../transport.js';
+import type { Transport, Failover } from '../transport.js';
 import { acquireNatsLease } from './natsLease.js';
 import { startMergerSession, type MergerSession } from './natsMergerSession.js';
 import { natsMarkTakeover, natsPublishedHead, natsPublishMerges, natsReadMerges, natsTrimMerges, type MergesContext } from './natsMerges.js';
@@ -40,6 +40,8 @@ export interface NatsTransportOptions {
 /** The NATS JetStream transport, with what tests and tools need besides the Transport. */
 export interface NatsTransport extends Transport {
   readonly names: NatsNames;
+  /** Failover is always available: the lease and the published merges. */
+  readonly failover: Failover;
   readonly connection: NatsConnection;
   /** The largest message the server takes (its `max_payload`): a delta plus its ~100 bytes of headers must fit. */
   maxPayload(): number;
@@ -72,7 +74,7 @@ export function natsServers(url: string): string[] {
  *   ({@link startMergerSession}); ids are stream sequences. **ack** acknowledges each with a
  *   confirmed ack (`+ACK` request), after which the WorkQueue stream drops the message.
  * - **watch** is a core subscription on the deltas' subjects.
- * - **acquireLease** / **publishMerges** / **publishedHead** / **readMerges**: see natsLease.ts and natsMerges.ts.
+ * - **failover** (lease, published merges): see natsLease.ts and natsMerges.ts.
  */
 export async function openNatsTransport(o: NatsTransportOptions): Promise<NatsTransport> {
   const names = natsNames(o.store);
@@ -110,6 +112,10 @@ export async function openNatsTransport(o: NatsTransportOptions): Promise<NatsTr
   return {
     name: 'nats',
     names,
+    durability: {
+      onDiskWhenAcknowledged: false,
+      summary: 'a put is acknowledged once JetStream stored it (with replicas, a quorum did); the file store fsyncs on an interval (sync_interval, 2 min by default), so a power loss of every replica at once can lose acknowledged deltas, a process crash loses nothing',
+    },
     connection: nc,
     maxPayload,
     async put(deltas) {
@@ -133,23 +139,25 @@ export async function openNatsTransport(o: NatsTransportOptions): Promise<NatsTr
       const sub = nc.subscribe(names.deltasSubjects, { callback: () => onArrival() });
       signal.addEventListener('abort', () => sub.unsubscribe(), { once: true });
     },
-    async acquireLease(lo) {
-      const lease = await acquireNatsLease(nc, jsm, names, replicas, lo);
-      try {
-        await natsMarkTakeover(merges, lease);
-      } catch (e) {
-        // Not marked, not held: give the lease up, and report both failures if that fails too.
-        await lease.release().catch((r: unknown) => {
-          throw new FramelogError(`nats lease: marking the takeover failed (${(e as Error).message}), then releasing the lease failed too (${(r as Error).message})`, 'nats-unreachable');
-        });
-        throw e;
-      }
-      return lease;
+    failover: {
+      async acquireLease(lo) {
+        const lease = await acquireNatsLease(nc, jsm, names, replicas, lo);
+        try {
+          await natsMarkTakeover(merges, lease);
+        } catch (e) {
+          // Not marked, not held: give the lease up, and report both failures if that fails too.
+          await lease.release().catch((r: unknown) => {
+            throw new FramelogError(`nats lease: marking the takeover failed (${(e as Error).message}), then releasing the lease failed too (${(r as Error).message})`, 'nats-unreachable');
+          });
+          throw e;
+        }
+        return lease;
+      },
+      publishMerges: (list, lease) => natsPublishMerges(merges, list, lease),
+      publishedHead: () => natsPublishedHead(merges),
+      readMerges: (fromIndex) => natsReadMerges(merges, fromIndex),
+      trimMerges: (keepFromIndex) => natsTrimMerges(merges, keepFromIndex),
     },
-    publishMerges: (list, lease) => natsPublishMerges(merges, list, lease),
-    publishedHead: () => natsPublishedHead(merges),
-    readMerges: (fromIndex) => natsReadMerges(merges, fromIndex),
-    trimMerges: (keepFromIndex) => natsTrimMerges(merges, keepFromIndex),
     destroy: () => deleteNatsStore(jsm, names),
     close() {
       closing ??= nc.isClosed() ? Promise.resolve() : nc.close();

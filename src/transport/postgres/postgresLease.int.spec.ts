@@ -36,7 +36,7 @@ const merge = (index: number, bundle: number[] | string): PublishedMerge => ({
 });
 const readAll = async (t: PostgresTransport, from: number): Promise<PublishedMerge[]> => {
   const out: PublishedMerge[] = [];
-  for await (const m of t.readMerges(from)) out.push(m);
+  for await (const m of t.failover.readMerges(from)) out.push(m);
   return out;
 };
 
@@ -47,7 +47,7 @@ function holderProcess(store: string, ttlMs: number): Promise<{ child: ChildProc
     const [dist, url, store, ttl] = process.argv.slice(1);
     const { openPostgresTransport } = await import(pathToFileURL(dist).href);
     const t = await openPostgresTransport({ url, store });
-    const lease = await t.acquireLease({ holder: 'child-' + process.pid, ttlMs: Number(ttl) });
+    const lease = await t.failover.acquireLease({ holder: 'child-' + process.pid, ttlMs: Number(ttl) });
     process.stdout.write('held ' + lease.token + '\\n');
     setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code, DIST, url, store, String(ttlMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -78,7 +78,7 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
     const waits: string[] = [];
     const contender = async (t: PostgresTransport, name: string, rounds: number): Promise<void> => {
       for (let i = 0; i < rounds; i++) {
-        const lease = await t.acquireLease({ holder: name, ttlMs, onWait: (h) => waits.push(`${name} waits for ${h}`) });
+        const lease = await t.failover.acquireLease({ holder: name, ttlMs, onWait: (h) => waits.push(`${name} waits for ${h}`) });
         expect(holding.size).toBe(0);
         holding.add(name);
         tokens.push(lease.token);
@@ -105,34 +105,34 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
   it('publishMerges: bundles come back byte for byte; a stale token is rejected with lease-lost and writes nothing; a gap is diverged', async () => {
     const store = freshStore();
     const a = await open(store), b = await open(store);
-    expect(await a.publishedHead()).toBeUndefined();
-    const la = await a.acquireLease({ holder: 'A', ttlMs: 3000 });
+    expect(await a.failover.publishedHead()).toBeUndefined();
+    const la = await a.failover.acquireLease({ holder: 'A', ttlMs: 3000 });
     const first = [merge(1, [0xff, 0x00, 0xfe]), merge(2, ''), merge(3, '{"x":1}')];
-    await a.publishMerges(first, la);
-    await a.publishMerges([], la); // nothing: no-op
-    expect(await b.publishedHead()).toEqual({ index: 3, frame: 30, recordSha256: 'sha-3' });
+    await a.failover.publishMerges(first, la);
+    await a.failover.publishMerges([], la); // nothing: no-op
+    expect(await b.failover.publishedHead()).toEqual({ index: 3, frame: 30, recordSha256: 'sha-3' });
     const back = await readAll(b, 1);
     expect(back.map((m) => ({ ...m, bundle: Buffer.from(m.bundle).toString('hex') }))).toEqual(first.map((m) => ({ ...m, bundle: Buffer.from(m.bundle).toString('hex') })));
     expect((await readAll(b, 3)).map((m) => m.index)).toEqual([3]);
     expect(await readAll(b, 4)).toEqual([]);
 
     // Gaps and repeats are diverged, with nothing written.
-    await expect(a.publishMerges([merge(5, 'x')], la)).rejects.toMatchObject({ code: 'diverged' });
-    await expect(a.publishMerges([merge(3, 'x')], la)).rejects.toMatchObject({ code: 'diverged' });
-    await expect(a.publishMerges([merge(4, 'x'), merge(6, 'y')], la)).rejects.toMatchObject({ code: 'diverged' });
+    await expect(a.failover.publishMerges([merge(5, 'x')], la)).rejects.toMatchObject({ code: 'diverged' });
+    await expect(a.failover.publishMerges([merge(3, 'x')], la)).rejects.toMatchObject({ code: 'diverged' });
+    await expect(a.failover.publishMerges([merge(4, 'x'), merge(6, 'y')], la)).rejects.toMatchObject({ code: 'diverged' });
     expect((await readAll(b, 1)).map((m) => m.index)).toEqual([1, 2, 3]);
 
     // B takes over; A's token is stale from then on.
     await la.release();
-    const lb = await b.acquireLease({ holder: 'B', ttlMs: 3000 });
+    const lb = await b.failover.acquireLease({ holder: 'B', ttlMs: 3000 });
     expect(lb.token).toBeGreaterThan(la.token);
-    const stale = await a.publishMerges([merge(4, 'from A')], la).catch((e: unknown) => e);
+    const stale = await a.failover.publishMerges([merge(4, 'from A')], la).catch((e: unknown) => e);
     expect(stale).toMatchObject({ code: 'lease-lost', message: expect.stringMatching(/token \d+ of A is no longer current/) });
-    expect(await a.publishedHead()).toEqual({ index: 3, frame: 30, recordSha256: 'sha-3' });
+    expect(await a.failover.publishedHead()).toEqual({ index: 3, frame: 30, recordSha256: 'sha-3' });
     // A lease object from the right token but forged: still compared by token.
     const forged: MergerLease = { ...la, token: lb.token + 1 };
-    await expect(a.publishMerges([merge(4, 'forged')], forged)).rejects.toMatchObject({ code: 'lease-lost' });
-    await b.publishMerges([merge(4, 'from B')], lb);
+    await expect(a.failover.publishMerges([merge(4, 'forged')], forged)).rejects.toMatchObject({ code: 'lease-lost' });
+    await b.failover.publishMerges([merge(4, 'from B')], lb);
     expect(Buffer.from((await readAll(a, 4))[0].bundle).toString()).toBe('from B');
     const fences = await (async () => {
       const c = new pg.Client({ connectionString: url });
@@ -151,7 +151,7 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
     const store = freshStore();
     const a = await open(store), b = await open(store);
     const ttlMs = 900;
-    const la = await a.acquireLease({ holder: 'A', ttlMs });
+    const la = await a.failover.acquireLease({ holder: 'A', ttlMs });
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     const key = postgresNames(store).leaseLockKey;
@@ -164,7 +164,7 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
       if (!la.lost.aborted) await new Promise((r) => la.lost.addEventListener('abort', r, { once: true }));
       expect(performance.now() - t0).toBeLessThan(ttlMs / 3 + 500);
       expect(la.lost.reason).toMatchObject({ code: 'lease-lost' });
-      const lb = await b.acquireLease({ holder: 'B', ttlMs });
+      const lb = await b.failover.acquireLease({ holder: 'B', ttlMs });
       expect(lb.token).toBeGreaterThan(la.token);
       await la.release(); // a no-op once lost
       await lb.release();
@@ -176,10 +176,10 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
   it('a waiting merger stops waiting when its signal aborts or its transport closes; closing a holder frees the lease', async () => {
     const store = freshStore();
     const a = await open(store), b = await open(store);
-    const la = await a.acquireLease({ holder: 'A', ttlMs: 1200 });
+    const la = await a.failover.acquireLease({ holder: 'A', ttlMs: 1200 });
     const abort = new AbortController();
     let waited = 0;
-    const p = b.acquireLease({ holder: 'B', ttlMs: 1200, signal: abort.signal, onWait: () => waited++ });
+    const p = b.failover.acquireLease({ holder: 'B', ttlMs: 1200, signal: abort.signal, onWait: () => waited++ });
     await sleep(700);
     abort.abort(new Error('stop waiting'));
     await expect(p).rejects.toThrow(/stop waiting/);
@@ -187,16 +187,16 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
     expect(la.lost.aborted).toBe(false);
     // Closing a transport ends its wait too, and its lease once held.
     const c = await openPostgresTransport({ url, store });
-    const waiting = c.acquireLease({ holder: 'C', ttlMs: 1200 });
+    const waiting = c.failover.acquireLease({ holder: 'C', ttlMs: 1200 });
     const waitEnds = expect(waiting).rejects.toMatchObject({ code: 'closed' }); // handled before close rejects it
     await sleep(100);
     await c.close();
     await waitEnds;
-    await expect(c.acquireLease({ holder: 'C', ttlMs: 1200 })).rejects.toMatchObject({ code: 'closed' });
+    await expect(c.failover.acquireLease({ holder: 'C', ttlMs: 1200 })).rejects.toMatchObject({ code: 'closed' });
     await a.close();
     expect(la.lost.aborted).toBe(true);
     expect(la.lost.reason).toMatchObject({ code: 'lease-lost', message: expect.stringMatching(/transport was closed/) });
-    const lb = await b.acquireLease({ holder: 'B', ttlMs: 1200 }); // free again at once
+    const lb = await b.failover.acquireLease({ holder: 'B', ttlMs: 1200 }); // free again at once
     await lb.release();
   });
 
@@ -204,12 +204,12 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
     expect(existsSync(DIST), `build dist first (npx tsc -p tsconfig.build.json): ${DIST}`).toBe(true);
     const store = freshStore();
     const ttlMs = 2000;
-    await (await open(store)).publishedHead(); // the schema exists before the child opens it
+    await (await open(store)).failover.publishedHead(); // the schema exists before the child opens it
     const { child, token } = await holderProcess(store, ttlMs);
     const b = await open(store);
     const waits: string[] = [];
     let acquiredAt = 0;
-    const taking = b.acquireLease({ holder: 'B', ttlMs, onWait: (h) => waits.push(h) }).then((l) => ((acquiredAt = performance.now()), l));
+    const taking = b.failover.acquireLease({ holder: 'B', ttlMs, onWait: (h) => waits.push(h) }).then((l) => ((acquiredAt = performance.now()), l));
     await sleep(ttlMs * 1.5 + Math.random() * (ttlMs / 4)); // past several renewals; a random phase against the waiter's polls
     expect(acquiredAt).toBe(0);
     expect(waits.length).toBeGreaterThan(2);
@@ -228,11 +228,11 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
     expect(existsSync(DIST), `build dist first (npx tsc -p tsconfig.build.json): ${DIST}`).toBe(true);
     const store = freshStore();
     const ttlMs = 1500;
-    await (await open(store)).publishedHead();
+    await (await open(store)).failover.publishedHead();
     const { child, token } = await holderProcess(store, ttlMs);
     const b = await open(store);
     let acquiredAt = 0;
-    const taking = b.acquireLease({ holder: 'B', ttlMs }).then((l) => ((acquiredAt = performance.now()), l));
+    const taking = b.failover.acquireLease({ holder: 'B', ttlMs }).then((l) => ((acquiredAt = performance.now()), l));
     await sleep(ttlMs + Math.random() * (ttlMs / 3)); // a random phase against the renewals and the polls
     expect(acquiredAt).toBe(0);
     const stoppedAt = performance.now();
@@ -244,7 +244,7 @@ describe.skipIf(!ok)('postgres transport: lease and published merges', () => {
     expect(lb.token).toBeGreaterThan(token);
     // Woken up, the old holder can no longer publish: its token is stale.
     const stale: MergerLease = { token, holder: `child-${child.pid}`, lost: new AbortController().signal, release: async () => undefined };
-    await expect(b.publishMerges([merge(1, 'late')], stale)).rejects.toMatchObject({ code: 'lease-lost' });
+    await expect(b.failover.publishMerges([merge(1, 'late')], stale)).rejects.toMatchObject({ code: 'lease-lost' });
     child.kill('SIGKILL');
     await lb.release();
   });

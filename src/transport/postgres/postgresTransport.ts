@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { FramelogError } from '../../errors.js';
-import type { LeaseOptions, MergerLease, PublishedHead, PublishedMerge, Transport } from '../transport.js';
+import type { LeaseOptions, MergerLease, PublishedHead, PublishedMerge, Transport, Failover } from '../transport.js';
 import { acquirePostgresLease } from './postgresLease.js';
 import { publishedHead, publishMerges, readMergePage, trimPostgresMerges } from './postgresMerges.js';
 import { postgresNames, type PostgresNames } from './postgresNames.js';
@@ -59,11 +59,8 @@ export interface PostgresTransport extends Transport {
   readonly schema: string;
   /** What an acknowledged put means on this server (read at open). */
   readonly durability: { onDiskWhenAcknowledged: boolean; summary: string };
-  acquireLease(options: LeaseOptions): Promise<MergerLease>;
-  publishMerges(merges: PublishedMerge[], lease: MergerLease): Promise<void>;
-  publishedHead(): Promise<PublishedHead | undefined>;
-  readMerges(fromIndex: number): AsyncIterable<PublishedMerge>;
-  trimMerges(keepFromIndex: number): Promise<number>;
+  /** Failover is always available: the lease and the published merges. */
+  readonly failover: Failover;
 }
 
 /** The URL without its password, for messages. */
@@ -151,14 +148,16 @@ export async function openPostgresTransport(options: PostgresTransportOptions): 
       ends.add(stop);
       signal.addEventListener('abort', () => ends.delete(stop), { once: true });
     },
-    async acquireLease(lease) {
-      if (closed) throw new FramelogError(`${where}: acquireLease after close`, 'closed');
-      return acquirePostgresLease(lease, { connection, names, track: (e) => ends.add(e), untrack: (e) => ends.delete(e) });
+    failover: {
+      async acquireLease(lease) {
+        if (closed) throw new FramelogError(`${where}: acquireLease after close`, 'closed');
+        return acquirePostgresLease(lease, { connection, names, track: (e) => ends.add(e), untrack: (e) => ends.delete(e) });
+      },
+      publishMerges: (merges, lease) => main.run((c) => publishMerges(c, names, merges, lease)),
+      publishedHead: () => main.run((c) => publishedHead(c, names)),
+      readMerges: (fromIndex) => readMerges(main.run, names, fromIndex, pull.pageBytes),
+      trimMerges: (keepFromIndex) => main.run((c) => trimPostgresMerges(c, names, keepFromIndex)),
     },
-    publishMerges: (merges, lease) => main.run((c) => publishMerges(c, names, merges, lease)),
-    publishedHead: () => main.run((c) => publishedHead(c, names)),
-    readMerges: (fromIndex) => readMerges(main.run, names, fromIndex, pull.pageBytes),
-    trimMerges: (keepFromIndex) => main.run((c) => trimPostgresMerges(c, names, keepFromIndex)),
     async close() {
       if (closed) return;
       closed = true;

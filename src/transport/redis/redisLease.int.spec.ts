@@ -64,7 +64,7 @@ describe.skipIf(!ok)('redis merger lease', () => {
     const contender = async (t: RedisTransport, name: string): Promise<number> => {
       let held = 0;
       while (Date.now() < until) {
-        const lease = await t.acquireLease({ holder: name, ttlMs, onWait: (h) => waitedOn.add(`${name} waits on ${h}`) });
+        const lease = await t.failover.acquireLease({ holder: name, ttlMs, onWait: (h) => waitedOn.add(`${name} waits on ${h}`) });
         tokens.push(lease.token);
         held++;
         holding.add(name);
@@ -95,9 +95,9 @@ describe.skipIf(!ok)('redis merger lease', () => {
   it('a holder whose lease was taken over learns it through `lost`', async () => {
     const store = freshStore();
     const [a, b] = [await open(store), await open(store)];
-    const la = await a.acquireLease({ holder: 'A', ttlMs: 300 });
+    const la = await a.failover.acquireLease({ holder: 'A', ttlMs: 300 });
     await client().del(a.keys.lease); // as if it had expired
-    const lb = await b.acquireLease({ holder: 'B', ttlMs: 300 });
+    const lb = await b.failover.acquireLease({ holder: 'B', ttlMs: 300 });
     expect(lb.token).toBeGreaterThan(la.token);
     const t0 = Date.now();
     while (!la.lost.aborted && Date.now() - t0 < 2000) await sleep(10);
@@ -112,30 +112,30 @@ describe.skipIf(!ok)('redis merger lease', () => {
   it('publishes merges behind the fencing token: bytes intact, stale token → lease-lost, gaps → diverged, nothing written', async () => {
     const store = freshStore();
     const [a, b] = [await open(store), await open(store)];
-    expect(await a.publishedHead()).toBeUndefined();
-    const la = await a.acquireLease({ holder: 'A', ttlMs: 2000 });
+    expect(await a.failover.publishedHead()).toBeUndefined();
+    const la = await a.failover.acquireLease({ holder: 'A', ttlMs: 2000 });
     const binary = Buffer.from([0, 255, 0x80, 0x7b, 0, 10, 13]);
-    await a.publishMerges([merge(1, binary), merge(2, Buffer.alloc(0))], la);
-    await a.publishMerges([], la); // nothing: a no-op
-    expect(await b.publishedHead()).toEqual({ index: 2, frame: 20, recordSha256: 'sha-2' });
-    const all = await collect(b.readMerges(1));
+    await a.failover.publishMerges([merge(1, binary), merge(2, Buffer.alloc(0))], la);
+    await a.failover.publishMerges([], la); // nothing: a no-op
+    expect(await b.failover.publishedHead()).toEqual({ index: 2, frame: 20, recordSha256: 'sha-2' });
+    const all = await collect(b.failover.readMerges(1));
     expect(all.map((m) => [m.index, m.frame, m.recordSha256, Buffer.from(m.bundle).toString('hex')])).toEqual([[1, 10, 'sha-1', binary.toString('hex')], [2, 20, 'sha-2', '']]);
-    expect((await collect(b.readMerges(2))).map((m) => m.index)).toEqual([2]);
-    expect(await collect(b.readMerges(3))).toEqual([]);
+    expect((await collect(b.failover.readMerges(2))).map((m) => m.index)).toEqual([2]);
+    expect(await collect(b.failover.readMerges(3))).toEqual([]);
 
     await la.release();
-    const lb = await b.acquireLease({ holder: 'B', ttlMs: 2000 });
+    const lb = await b.failover.acquireLease({ holder: 'B', ttlMs: 2000 });
     expect(lb.token).toBeGreaterThan(la.token);
     const stale: MergerLease = la;
-    await expect(a.publishMerges([merge(3, binary)], stale)).rejects.toMatchObject({ name: 'FramelogError', code: 'lease-lost' });
-    await expect(b.publishMerges([merge(4, binary)], lb)).rejects.toMatchObject({ code: 'diverged' });
-    await expect(b.publishMerges([merge(3, binary), merge(5, binary)], lb)).rejects.toMatchObject({ code: 'diverged' });
+    await expect(a.failover.publishMerges([merge(3, binary)], stale)).rejects.toMatchObject({ name: 'FramelogError', code: 'lease-lost' });
+    await expect(b.failover.publishMerges([merge(4, binary)], lb)).rejects.toMatchObject({ code: 'diverged' });
+    await expect(b.failover.publishMerges([merge(3, binary), merge(5, binary)], lb)).rejects.toMatchObject({ code: 'diverged' });
     expect(await client().xlen(b.keys.merges)).toBe(2);
-    expect((await b.publishedHead())?.index).toBe(2);
+    expect((await b.failover.publishedHead())?.index).toBe(2);
 
     // Many merges, more than one page of reading.
-    await b.publishMerges(Array.from({ length: 150 }, (_, i) => merge(3 + i, Buffer.from(`bundle ${3 + i}`))), lb);
-    const read = await collect(a.readMerges(1));
+    await b.failover.publishMerges(Array.from({ length: 150 }, (_, i) => merge(3 + i, Buffer.from(`bundle ${3 + i}`))), lb);
+    const read = await collect(a.failover.readMerges(1));
     expect(read.map((m) => m.index)).toEqual(Array.from({ length: 152 }, (_, i) => i + 1));
     expect(Buffer.from(read[151].bundle).toString()).toBe('bundle 152');
     await lb.release();
@@ -151,7 +151,7 @@ describe.skipIf(!ok)('redis merger lease', () => {
       'const [dist, url, store, ttl] = process.argv.slice(2);',
       "const { openRedisTransport } = await import(pathToFileURL(`${dist}/transport/redis/redisTransport.js`).href);",
       'const t = await openRedisTransport({ url, store });',
-      "const lease = await t.acquireLease({ holder: 'child', ttlMs: Number(ttl) });",
+      "const lease = await t.failover.acquireLease({ holder: 'child', ttlMs: Number(ttl) });",
       'process.stdout.write(`held ${lease.token}\\n`);',
       'setInterval(() => {}, 1000);',
     ].join('\n'));
@@ -168,7 +168,7 @@ describe.skipIf(!ok)('redis merger lease', () => {
       });
       const b = await open(store);
       const waitedOn: string[] = [];
-      const taking = b.acquireLease({ holder: 'B', ttlMs, onWait: (h) => waitedOn.push(h) });
+      const taking = b.failover.acquireLease({ holder: 'B', ttlMs, onWait: (h) => waitedOn.push(h) });
       await sleep(ttlMs); // the child keeps renewing: B waits
       expect(waitedOn.length).toBeGreaterThan(1);
       expect(new Set(waitedOn)).toEqual(new Set(['child']));

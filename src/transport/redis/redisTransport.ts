@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import { FramelogError } from '../../errors.js';
-import type { LeaseOptions, MergerLease, PublishedHead, PublishedMerge, Transport } from '../transport.js';
+import type { LeaseOptions, MergerLease, PublishedHead, PublishedMerge, Transport, Failover } from '../transport.js';
 import { createRedisConsumer, ensureMergerGroup } from './redisConsumer.js';
 import { readRedisDurability, type RedisDurability } from './redisDurability.js';
 import { redisKeys, type RedisKeys } from './redisKeys.js';
@@ -38,11 +38,8 @@ export interface RedisTransport extends Transport {
   readonly consumer: string;
   /** The node's persistence settings as read at open, and what they mean for an acknowledged put. */
   readonly durability: RedisDurability;
-  acquireLease(options: LeaseOptions): Promise<MergerLease>;
-  publishMerges(merges: PublishedMerge[], lease: MergerLease): Promise<void>;
-  publishedHead(): Promise<PublishedHead | undefined>;
-  readMerges(fromIndex: number): AsyncIterable<PublishedMerge>;
-  trimMerges(keepFromIndex: number): Promise<number>;
+  /** Failover is always available: the lease and the published merges. */
+  readonly failover: Failover;
 }
 
 /**
@@ -137,16 +134,18 @@ export async function openRedisTransport(o: RedisTransportOptions): Promise<Redi
         process.stderr.write(`framelog: redis: watching ${keys.arrivals} failed: ${(e as Error).message} (the merger keeps polling)\n`);
       });
     },
-    async acquireLease(options) {
-      const lease = await guard(acquireRedisLease(redis, keys, options));
-      leases.add(lease);
-      const release = lease.release.bind(lease);
-      return { token: lease.token, holder: lease.holder, lost: lease.lost, release: async () => { leases.delete(lease); await release(); } };
+    failover: {
+      async acquireLease(options) {
+        const lease = await guard(acquireRedisLease(redis, keys, options));
+        leases.add(lease);
+        const release = lease.release.bind(lease);
+        return { token: lease.token, holder: lease.holder, lost: lease.lost, release: async () => { leases.delete(lease); await release(); } };
+      },
+      publishMerges: (merges, lease) => guard(publishRedisMerges(redis, keys, merges, lease)),
+      publishedHead: () => guard(redisPublishedHead(redis, keys)),
+      readMerges: (fromIndex) => readRedisMerges(redis, keys, fromIndex),
+      trimMerges: (keepFromIndex) => guard(trimRedisMerges(redis, keys, keepFromIndex)),
     },
-    publishMerges: (merges, lease) => guard(publishRedisMerges(redis, keys, merges, lease)),
-    publishedHead: () => guard(redisPublishedHead(redis, keys)),
-    readMerges: (fromIndex) => readRedisMerges(redis, keys, fromIndex),
-    trimMerges: (keepFromIndex) => guard(trimRedisMerges(redis, keys, keepFromIndex)),
     close() {
       closing ??= close();
       return closing;

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 const [dist, url, store, ttlMs, holder] = process.argv.slice(2);
 const { openNatsTransport } = await import(pathToFileURL(`${dist}/transport/nats/natsTransport.js`).href);
 const t = await openNatsTransport({ url, store });
-const lease = await t.acquireLease({ holder, ttlMs: Number(ttlMs) });
+const lease = await t.failover.acquireLease({ holder, ttlMs: Number(ttlMs) });
 process.stdout.write(JSON.stringify({ token: lease.token, holder: lease.holder }) + '\n');
 lease.lost.addEventListener('abort', () => {
   process.stderr.write(`natsLeaseHolder: lost ${lease.lost.reason?.message}\n`);
