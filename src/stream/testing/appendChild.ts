@@ -1,12 +1,14 @@
 /**
  * A child appender for the concurrency and crash tests. Arguments (JSON in argv[2]):
- * `{ dir, stream, writer, count, minBytes, maxBytes, bigEvery?, bigBytes?, durability, seed, ackFile?, announceWrites? }`.
+ * `{ dir, stream, writer, count, minBytes, maxBytes, bigEvery?, bigBytes?, durability, seed, ackFile?, announceWrites?, pauseMs? }`.
  * Appends `count` records `{"type":"stress","w":writer,"i":i,"n":padLength,"pad":"…"}` one after
  * another (each awaited), sizes log-uniform in [minBytes, maxBytes] (every `bigEvery`-th is
  * `bigBytes`); after each append resolves, writes `writer i` to `ackFile`. With `announceWrites`,
  * prints `W` on stdout just before each `write` of over 1 MiB, so a test can SIGKILL it mid-write.
+ * With `pauseMs`, waits that long after each acknowledged append (a steady background writer).
  */
 import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { openStreamAppender } from '../openStreamAppender.js';
 import type { Durability } from '../openStreamAppender.js';
 
@@ -23,6 +25,7 @@ interface ChildArgs {
   seed: number;
   ackFile?: string;
   announceWrites?: boolean;
+  pauseMs?: number;
 }
 
 const args = JSON.parse(process.argv[2]!) as ChildArgs;
@@ -40,6 +43,8 @@ if (args.announceWrites) {
     if (fd !== 1 && Buffer.isBuffer(buf) && buf.length > 1 << 20) writeSync(1, announce);
     return (writeSync as (...a: unknown[]) => number)(fd, buf, ...rest);
   };
+  // The store writes through named imports of node:fs; make them see the patched function too.
+  syncBuiltinESMExports();
 }
 const padSource = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(2048);
 const appender = openStreamAppender(args.dir, args.stream, { durability: args.durability });
@@ -53,5 +58,6 @@ for (let i = 0; i < args.count; i++) {
   const pad = n <= padSource.length ? padSource.slice(0, n) : padSource.repeat(Math.ceil(n / padSource.length)).slice(0, n);
   await appender.append({ type: 'stress', w: args.writer, i, n, pad });
   if (ack !== undefined) fs.writeSync(ack, `${args.writer} ${i}\n`);
+  if (args.pauseMs) await new Promise((resolve) => setTimeout(resolve, args.pauseMs));
 }
 await appender.close();
