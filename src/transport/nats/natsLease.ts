@@ -6,6 +6,7 @@ import type { LeaseOptions, MergerLease } from '../transport.js';
 import { LEASE_KEY, type NatsNames } from './natsNames.js';
 import { isTransientNatsError, JS_CODES, jsErrorCode } from './natsStreams.js';
 import { abortableSleep as sleep } from '../abortableSleep.js';
+import { holdRenewingLease } from '../holdRenewingLease.js';
 
 /** What the lease key holds: who, and the fencing token (0 for the moment between `create` and the first `update`). */
 interface LeaseValue {
@@ -106,77 +107,51 @@ export async function acquireNatsLease(nc: NatsConnection, jsm: JetStreamManager
   }
 }
 
-/** Keeps an acquired lease renewed until it is released or lost. */
+/** Keeps an acquired lease renewed (`kv.update` on the last revision) until it is released or lost. */
 function holdNatsLease(kv: KV, names: NatsNames, holder: string, token: number, revision: number, ttlMs: number, sentAt: number): MergerLease {
   const value = encodeValue({ holder, token });
-  const margin = Math.min(1000, Math.floor(ttlMs / 10));
-  const lost = new AbortController();
-  let over = false;
   let last = revision;
   let confirmedAt = sentAt;
-  let renewTimer: ReturnType<typeof setTimeout> | undefined;
-  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-  const stop = (): void => {
-    over = true;
-    clearTimeout(renewTimer);
-    clearTimeout(deadlineTimer);
-  };
-  const lose = (why: string): void => {
-    if (over) return;
-    stop();
-    lost.abort(new FramelogError(`nats lease ${names.leaseBucket}/${LEASE_KEY} (holder ${holder}, token ${token}) lost: ${why}`, 'lease-lost'));
-  };
-  const confirmed = (sent: number): void => {
-    confirmedAt = sent;
-    clearTimeout(deadlineTimer);
-    deadlineTimer = setTimeout(() => lose(`no renewal confirmed within ${ttlMs - margin} ms`), Math.max(0, sent + ttlMs - margin - Date.now()));
-    deadlineTimer.unref();
-  };
-  const schedule = (ms: number): void => {
-    renewTimer = setTimeout(renew, ms);
-    renewTimer.unref();
-  };
-  const renew = (): void => {
-    if (over) return;
-    const sent = Date.now();
-    kv.update(LEASE_KEY, value, last, Math.max(50, Math.floor(ttlMs / 3))).then(
-      (r) => {
-        if (over) return;
-        last = r;
-        confirmed(sent);
-        schedule(Math.max(10, Math.floor(ttlMs / 3)));
-      },
-      (e: unknown) => {
-        if (over) return;
-        if (jsErrorCode(e) === JS_CODES.wrongLastSequence) return lose(`the key changed under it (${(e as Error).message}): it expired or another merger took it`);
-        schedule(Math.max(10, Math.floor(ttlMs / 10))); // a transient failure: try again soon, until the deadline
-      },
-    );
-  };
-  confirmed(sentAt);
-  schedule(Math.max(10, Math.floor(ttlMs / 3)));
-  return {
-    token,
-    holder,
-    lost: lost.signal,
-    async release() {
-      if (over) return;
-      stop();
-      // A failure a leader election explains is tried again until the key expires by itself (then it is given up anyway).
-      const expiresBy = confirmedAt + ttlMs;
-      for (;;) {
-        try {
-          await kv.delete(LEASE_KEY, { previousSeq: last });
-          return;
-        } catch (e) {
-          if (jsErrorCode(e) === JS_CODES.wrongLastSequence) return; // someone else wrote it since: not ours to delete
-          if (!isTransientNatsError(e)) throw e;
-          if (Date.now() >= expiresBy) return; // the server has let it expire: given up
-          await sleep(Math.min(250, Math.max(10, expiresBy - Date.now())));
-        }
-      }
+  return holdRenewingLease(
+    {
+      token,
+      holder,
+      name: `nats lease ${names.leaseBucket}/${LEASE_KEY} (holder ${holder}, token ${token})`,
+      renewEveryMs: Math.max(10, Math.floor(ttlMs / 3)),
+      retryEveryMs: Math.max(10, Math.floor(ttlMs / 10)),
+      confirmWithinMs: ttlMs - Math.min(1000, Math.floor(ttlMs / 10)),
+      acquiredAt: sentAt,
     },
-  };
+    {
+      async renew() {
+        const sent = Date.now();
+        try {
+          last = await kv.update(LEASE_KEY, value, last, Math.max(50, Math.floor(ttlMs / 3)));
+        } catch (e) {
+          if (jsErrorCode(e) === JS_CODES.wrongLastSequence) return `the key changed under it (${(e as Error).message}): it expired or another merger took it`;
+          throw e;
+        }
+        confirmedAt = sent;
+        return undefined;
+      },
+      retryable: () => true, // a timeout during a leader election: tried again soon, until the deadline
+      async release() {
+        // A failure a leader election explains is tried again until the key expires by itself (then it is given up anyway).
+        const expiresBy = confirmedAt + ttlMs;
+        for (;;) {
+          try {
+            await kv.delete(LEASE_KEY, { previousSeq: last });
+            return;
+          } catch (e) {
+            if (jsErrorCode(e) === JS_CODES.wrongLastSequence) return; // someone else wrote it since: not ours to delete
+            if (!isTransientNatsError(e)) throw e;
+            if (Date.now() >= expiresBy) return; // the server has let it expire: given up
+            await sleep(Math.min(250, Math.max(10, expiresBy - Date.now())));
+          }
+        }
+      },
+    },
+  );
 }
 
 /**

@@ -4,6 +4,7 @@ import type { LeaseOptions, MergerLease } from '../transport.js';
 import type { PostgresNames } from './postgresNames.js';
 import { postgresError } from './serialClient.js';
 import { abortableSleep as sleep } from '../abortableSleep.js';
+import { holdRenewingLease, type RenewingLease } from '../holdRenewingLease.js';
 
 /** What {@link acquirePostgresLease} needs besides the caller's options. */
 export interface LeaseSettings {
@@ -24,9 +25,11 @@ export interface LeaseSettings {
  * acquiring, the lease row gets `token = nextval(fence_seq)`: a fencing token strictly greater
  * for every new holder, which `publishMerges` compares under a row lock.
  *
- * Renewal: every `ttlMs / 3` the connection proves it still holds the lock (`pg_locks` for its own
- * backend) and that the row still carries its token; a failure, a wrong answer or no answer within
- * `ttlMs / 3` aborts `lost` (FramelogError `lease-lost`) and closes the connection.
+ * Renewal ({@link holdRenewingLease}): `ttlMs / 3` after each confirmed renewal the connection
+ * proves it still holds the lock (`pg_locks` for its own backend) and that the row still carries
+ * its token; a failure (the query times out after `ttlMs / 3`), a wrong answer, or no renewal sent
+ * in the last `ttlMs` confirmed (the server ends an idle session no sooner) aborts `lost`
+ * (FramelogError `lease-lost`) and closes the connection.
  *
  * How a dead holder is replaced: the lock lives as long as the holder's session.
  * - Killed process (SIGKILL, crash): its kernel closes the socket, PostgreSQL ends the session at
@@ -34,8 +37,8 @@ export interface LeaseSettings {
  * - Frozen process or network partition: the session sets `idle_session_timeout = ttlMs`, so
  *   PostgreSQL ends a session that sent nothing for `ttlMs` (a live holder renews every
  *   `ttlMs / 3`), plus TCP keepalives and `tcp_user_timeout` so a dead peer is noticed on the
- *   server side too; the holder's own renewal gives up after at most `2 ttlMs / 3`, before the
- *   server can free the lock. A holder that nevertheless acts after its lease passed on (a stalled
+ *   server side too; the holder's own renewal gives up after at most `ttlMs` from its last
+ *   confirmed renewal's sending, before the server can free the lock. A holder that nevertheless acts after its lease passed on (a stalled
  *   event loop longer than `ttlMs`, e.g. a synchronous merge: choose `ttlMs` above the longest one)
  *   is stopped by the fencing token: its `publishMerges` fails with `lease-lost` and writes nothing.
  */
@@ -62,25 +65,22 @@ export async function acquirePostgresLease(options: LeaseOptions, s: LeaseSettin
       `-c application_name=framelog-lease`,
     ].join(' '),
   });
-  const lost = new AbortController();
   /** Aborted by the transport's close while this merger still waits. */
   const closing = new AbortController();
   const stop = signal ? AbortSignal.any([signal, closing.signal]) : closing.signal;
-  let timer: NodeJS.Timeout | undefined;
   let token = '';
   let ended = false;
+  let held: RenewingLease | undefined;
 
   const end = async (): Promise<void> => {
     if (ended) return;
     ended = true;
-    clearTimeout(timer);
     s.untrack(endByClose);
     await client.end().catch(() => undefined); // a broken connection has nothing left to end; its session (and lock) is gone
   };
   const lose = (why: string): void => {
-    if (lost.signal.aborted || ended) return;
-    lost.abort(new FramelogError(`${where}: lease of ${holder} (token ${token}) lost: ${why}`, 'lease-lost'));
-    void end();
+    if (held) held.lose(why);
+    else void end();
   };
   const endByClose = async (): Promise<void> => {
     closing.abort(new FramelogError(`${where}: the transport was closed while ${holder} waited for the lease`, 'closed'));
@@ -91,10 +91,12 @@ export async function acquirePostgresLease(options: LeaseOptions, s: LeaseSettin
   client.on('error', (e) => lose(`the lease connection failed (${e.message})`));
   client.on('end', () => lose('the lease connection ended'));
 
+  let acquiredAt = 0;
   try {
     await client.connect();
     for (;;) {
       stop.throwIfAborted();
+      acquiredAt = Date.now();
       const r = await client.query<{ got: boolean; holder: string | null }>(`SELECT pg_try_advisory_lock($1::bigint) AS got, (SELECT holder FROM ${s.names.schema}.lease WHERE id = 1) AS holder`, [s.names.leaseLockKey]);
       if (r.rows[0].got) break;
       onWait?.(r.rows[0].holder ?? 'unknown (a lease holder that has not written its name yet)');
@@ -110,42 +112,35 @@ export async function acquirePostgresLease(options: LeaseOptions, s: LeaseSettin
     throw postgresError(`${where}: acquiring the lease for ${holder}`, e);
   }
 
-  const renew = async (): Promise<void> => {
-    if (ended) return;
-    try {
-      const r = await client.query<{ held: number; token: string | null }>(
-        `SELECT (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND objsubid = 1
-                   AND ((classid::bigint << 32) | objid::bigint) = $1::bigint) AS held,
-                (SELECT token::text FROM ${s.names.schema}.lease WHERE id = 1) AS token`,
-        [s.names.leaseLockKey],
-      );
-      const row = r.rows[0];
-      if (row.held !== 1) return lose('the advisory lock is no longer held by this session');
-      if (row.token !== token) return lose(`the lease row carries token ${row.token} now`);
-    } catch (e) {
-      return lose(`renewal failed (${(e as Error).message})`);
-    }
-    if (!ended) timer = setTimeout(() => void renew(), renewMs).unref();
-  };
-  timer = setTimeout(() => void renew(), renewMs).unref();
-
-  return {
-    token: Number(token),
-    holder,
-    lost: lost.signal,
-    async release() {
-      if (ended || lost.signal.aborted) return;
-      clearTimeout(timer);
-      ended = true; // renewals stop; an error or end from here on is no loss
-      try {
-        await client.query(`UPDATE ${s.names.schema}.lease SET holder = NULL WHERE id = 1 AND token = $1::bigint`, [token]);
-        await client.query(`SELECT pg_advisory_unlock($1::bigint)`, [s.names.leaseLockKey]);
-      } catch (e) {
-        throw postgresError(`${where}: releasing the lease of ${holder}`, e);
-      } finally {
-        s.untrack(endByClose);
-        await client.end();
-      }
+  held = holdRenewingLease(
+    { token: Number(token), holder, name: `${where}: lease of ${holder} (token ${token})`, renewEveryMs: renewMs, confirmWithinMs: ttlMs, acquiredAt },
+    {
+      async renew() {
+        const r = await client.query<{ held: number; token: string | null }>(
+          `SELECT (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND objsubid = 1
+                     AND ((classid::bigint << 32) | objid::bigint) = $1::bigint) AS held,
+                  (SELECT token::text FROM ${s.names.schema}.lease WHERE id = 1) AS token`,
+          [s.names.leaseLockKey],
+        );
+        const row = r.rows[0];
+        if (row.held !== 1) return 'the advisory lock is no longer held by this session';
+        if (row.token !== token) return `the lease row carries token ${row.token} now`;
+        return undefined;
+      },
+      onLost: () => void end(),
+      async release() {
+        ended = true; // an error or end of the connection from here on is no loss
+        try {
+          await client.query(`UPDATE ${s.names.schema}.lease SET holder = NULL WHERE id = 1 AND token = $1::bigint`, [token]);
+          await client.query(`SELECT pg_advisory_unlock($1::bigint)`, [s.names.leaseLockKey]);
+        } catch (e) {
+          throw postgresError(`${where}: releasing the lease of ${holder}`, e);
+        } finally {
+          s.untrack(endByClose);
+          await client.end();
+        }
+      },
     },
-  };
+  );
+  return held;
 }

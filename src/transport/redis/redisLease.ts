@@ -5,6 +5,7 @@ import type { RedisKeys } from './redisKeys.js';
 import { ACQUIRE_LEASE_SCRIPT, RELEASE_LEASE_SCRIPT, RENEW_LEASE_SCRIPT } from './redisScripts.js';
 import { replyText, runScript } from './redisScript.js';
 import { abortableSleep as sleep } from '../abortableSleep.js';
+import { holdRenewingLease } from '../holdRenewingLease.js';
 
 /** The holder part of a lease value `<holder>|<token>`. */
 export function leaseHolderOf(value: string): string {
@@ -17,9 +18,10 @@ export function leaseHolderOf(value: string): string {
  * The Redis merger lease: one Lua script takes it when free — `INCR :fence` gives the fencing token
  * and `SET :lease <holder>|<token> PX ttl` the hold, atomically, so a token is spent only by a
  * holder. While another merger holds it, asks again every `ttlMs / 4` (calling `onWait`). Once held,
- * renews it every `ttlMs / 3` with a compare-and-PEXPIRE; a renewal that finds another value, fails,
- * or is not confirmed within `ttlMs` of the last confirmed one aborts `lost` (the key may have
- * expired on the server by then). `release` deletes the key only while it is still ours.
+ * {@link holdRenewingLease} renews it `ttlMs / 3` after each confirmed renewal with a
+ * compare-and-PEXPIRE; a renewal that finds another value or fails, or no renewal sent in the last
+ * `ttlMs` confirmed, aborts `lost` (the key may have expired on the server by then). `release`
+ * deletes the key only while it is still ours.
  */
 export async function acquireRedisLease(redis: Redis, keys: RedisKeys, o: LeaseOptions): Promise<MergerLease> {
   if (typeof o.holder !== 'string' || o.holder.length === 0) throw new FramelogError('redis lease: holder must be a non-empty string', 'bad-argument');
@@ -41,50 +43,20 @@ export async function acquireRedisLease(redis: Redis, keys: RedisKeys, o: LeaseO
   return holdRedisLease(redis, keys, o.holder, token, o.ttlMs, sentAt);
 }
 
-/** Keeps an acquired lease renewed until it is released or lost. */
+/** Keeps an acquired lease renewed (a compare-and-PEXPIRE every `ttlMs / 3`) until it is released or lost. */
 function holdRedisLease(redis: Redis, keys: RedisKeys, holder: string, token: number, ttlMs: number, acquiredAt: number): MergerLease {
   const value = `${holder}|${token}`;
-  const lost = new AbortController();
-  let confirmedAt = acquiredAt; // when the last confirmed renewal was sent: the key lives at least ttlMs from then
-  let inFlight = false;
-  let over = false;
-  const stop = (): void => {
-    over = true;
-    clearInterval(timer);
-  };
-  const lose = (why: string): void => {
-    if (over) return;
-    stop();
-    lost.abort(new FramelogError(`redis lease ${keys.lease} (token ${token}) lost: ${why}`, 'lease-lost'));
-  };
-  const renew = (): void => {
-    if (over) return;
-    if (Date.now() - confirmedAt >= ttlMs) return lose(`no renewal confirmed within ${ttlMs} ms`);
-    if (inFlight) return;
-    inFlight = true;
-    const sent = Date.now();
-    runScript(redis, RENEW_LEASE_SCRIPT, [keys.lease], [value, ttlMs]).then(
-      (r) => {
-        inFlight = false;
-        if (r === 1) confirmedAt = sent;
-        else lose(replyText(r) === '' ? 'it expired before a renewal' : `now held by ${leaseHolderOf(replyText(r))}`);
+  return holdRenewingLease(
+    { token, holder, name: `redis lease ${keys.lease} (token ${token})`, renewEveryMs: Math.max(10, Math.floor(ttlMs / 3)), confirmWithinMs: ttlMs, acquiredAt },
+    {
+      async renew() {
+        const r = await runScript(redis, RENEW_LEASE_SCRIPT, [keys.lease], [value, ttlMs]);
+        if (r === 1) return undefined;
+        return replyText(r) === '' ? 'it expired before a renewal' : `now held by ${leaseHolderOf(replyText(r))}`;
       },
-      (e: unknown) => {
-        inFlight = false;
-        lose(`renewal failed: ${(e as Error).message}`);
+      async release() {
+        await runScript(redis, RELEASE_LEASE_SCRIPT, [keys.lease], [value]);
       },
-    );
-  };
-  const timer = setInterval(renew, Math.max(10, Math.floor(ttlMs / 3)));
-  timer.unref();
-  return {
-    token,
-    holder,
-    lost: lost.signal,
-    async release() {
-      if (over) return;
-      stop();
-      await runScript(redis, RELEASE_LEASE_SCRIPT, [keys.lease], [value]);
     },
-  };
+  );
 }
