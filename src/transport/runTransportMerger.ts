@@ -1,15 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { FramelogError, isFatal } from '../errors.js';
-import { createBundleTap, type MergeBundle } from '../store/replication/mergeBundle.js';
+import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
-import { landDeltas } from '../store/inbox/landDeltas.js';
 import { openMergerOn, type Merger } from '../store/openStore.js';
 import type { StoreContext } from '../store/storeContext.js';
-import { createFrameReadiness } from '../store/commit/frameReadiness.js';
-import { publishBundles, syncWithPublished, type SyncOutcome } from './syncPublished.js';
+import { createMergerPipeline, createMergerRetry, releaseMergerLease, syncLeaseHolder, takeMergerLease, watchMergerLoop } from './merger/index.js';
+import type { SyncOutcome } from './syncPublished.js';
 import type { MergerLease, Transport } from './transport.js';
 
 /** Options of {@link runTransportMerger}. */
@@ -50,8 +44,6 @@ export interface TransportMergerOptions {
   onLease?: (event: { waiting?: string; acquired?: { token: number; holder: string }; sync?: SyncOutcome }) => void;
 }
 
-const defaultHolder = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-
 /**
  * The merger of every transport: `pull` → land in the inbox (`landDeltas`, named by identity +
  * hash, so landing again is a no-op) → merge, with the transport's `commitMerge` after each merge
@@ -59,44 +51,25 @@ const defaultHolder = (): string => `${hostname()}:${process.pid}:${randomBytes(
  * (a redelivered copy of an applied identity is archived as a duplicate). Before the first merge,
  * the transport repairs its own state, the core finishes or undoes a half merge, and the transport
  * commits what the last record covers. Returns the merge records written.
+ *
+ * Composed of three parts (`transport/merger/`): the lease (with failover: take it, sync with the
+ * published history, release it), the pipeline (pull, land, merge, publish, acknowledge, trim),
+ * and the loop (`--watch`); one retry policy says what a merger survives.
  */
 export async function runTransportMerger(ctx: StoreContext, transport: Transport, opts: TransportMergerOptions = {}): Promise<MergeRecord[]> {
   const now = opts.now ?? Date.now;
+  const pollMs = opts.pollMs ?? 500;
   if (opts.keepPublished !== undefined && !(Number.isSafeInteger(opts.keepPublished) && opts.keepPublished >= 1)) {
     throw new FramelogError(`keepPublished must be a whole number ≥ 1 (got ${opts.keepPublished})`, 'bad-argument');
   }
   const report = opts.onTransportError ?? ((err: unknown) => process.stderr.write(`framelog: ${transport.name}: ${(err as Error).message} (retrying)\n`));
-  const fatal = isFatal; // the error table says which codes no retry can cure
-  /** Watch mode: the engine may be down for a while (a restart, a leader election): report and try again. */
-  const retrying = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
-    for (;;) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (opts.signal?.aborted) return undefined;
-        if (!opts.watch || fatal(e)) throw e;
-        report(e);
-        await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
-      }
-    }
-  };
+  const retry = createMergerRetry({ watch: opts.watch === true, signal: opts.signal, pollMs, report });
+
   let lease: MergerLease | undefined;
   if (transport.failover) {
-    const holder = opts.holder ?? defaultHolder();
-    lease = await retrying(() => transport.failover!.acquireLease({ holder, ttlMs: opts.leaseTtlMs ?? 10_000, signal: opts.signal, onWait: (waiting) => opts.onLease?.({ waiting }) }));
+    lease = await takeMergerLease(transport.failover, opts, retry);
     if (!lease) return []; // stopped while another merger held the lease
-    opts.onLease?.({ acquired: { token: lease.token, holder: lease.holder } });
   }
-  /** Gives the lease up; an error doing so is reported, never hiding the error that ended the merger. */
-  const releaseLease = async (primary: unknown): Promise<void> => {
-    try {
-      await lease?.release();
-    } catch (e) {
-      if (primary === undefined) throw e;
-      report(e);
-    }
-  };
-  const publishing = lease ? transport.failover : undefined; // one capability: lease and published merges together
   let endSession: () => void = () => undefined;
   let merger: Merger;
   try {
@@ -104,143 +77,27 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
     merger = openMergerOn(ctx);
   } catch (e) {
     endSession();
-    await releaseLease(e);
+    await releaseMergerLease(lease, e, retry);
     throw e;
   }
-  /** Merges committed here and not yet published (published before their deltas are acknowledged). */
-  const unpublished: MergeBundle[] = [];
-  let tap: ReturnType<typeof createBundleTap> | undefined;
-  const lostLease = (): never => {
-    throw lease!.lost.reason instanceof Error ? lease!.lost.reason : new FramelogError(`merger lease lost (holder ${lease!.holder}, token ${lease!.token})`, 'lease-lost');
-  };
-  const all: MergeRecord[] = [];
-  /** Landed but not yet merged: inbox name → transport ids to acknowledge once the file has left the inbox. */
-  const unacked = new Map<string, string[]>();
   let primary: unknown;
   try {
-    if (publishing && lease) {
-      const held = lease;
-      const sync = await retrying(() => syncWithPublished(ctx, publishing, held));
-      if (!sync) return all;
-      if (sync.imported > 0 || sync.rewound.length > 0) merger.reload();
-      opts.onLease?.({ sync });
-      tap = createBundleTap(ctx);
-    }
+    if (lease && !(await syncLeaseHolder(ctx, transport.failover!, lease, merger, opts, retry))) return [];
     await transport.recoverMerger?.();
-    /** Watch mode: a transport that fails is reported and tried again at the next turn (returns false). */
-    const tolerate = async (fn: () => Promise<void>): Promise<boolean> => {
-      try {
-        await fn();
-        return true;
-      } catch (e) {
-        if (fatal(e)) throw e; // another merger holds the history now, or the store needs a person
-
-        report(e);
-        return false;
-      }
-    };
-    const pullAndLand = async (): Promise<void> => {
-      const arrivals = await transport.pull();
-      if (arrivals.length === 0) return;
-      const landed = landDeltas(ctx, arrivals.map((a) => a.bytes));
-      landed.forEach((l, i) => {
-        const ids = unacked.get(l.name) ?? [];
-        ids.push(arrivals[i].id);
-        unacked.set(l.name, ids);
-      });
-    };
-    let ackOwed = false;
-    const ackTaken = async (): Promise<void> => {
-      const lastIndex = unpublished.at(-1)?.index;
-      if (publishing && lease && unpublished.length > 0) await publishBundles(publishing, unpublished, lease);
-      const done: Array<[string, string[]]> = [];
-      for (const [name, ids] of unacked) if (!existsSync(join(ctx.layout.inbox, name))) done.push([name, ids]);
-      await transport.ack(done.flatMap(([, ids]) => ids));
-      for (const [name] of done) unacked.delete(name);
-      if (lastIndex !== undefined) await trimPublished(lastIndex);
-    };
-    /** Housekeeping after a publication: a failure is reported, and tried again with a later one. */
-    let keptFrom = 0;
-    const trimPublished = async (lastIndex: number): Promise<void> => {
-      const keep = opts.keepPublished;
-      if (keep === undefined || !transport.failover) return;
-      const from = lastIndex - keep + 1;
-      if (from - keptFrom < Math.max(1, Math.floor(keep / 8))) return;
-      try {
-        await transport.failover.trimMerges(from);
-        keptFrom = from;
-      } catch (e) {
-        report(e);
-      }
-    };
-    const mergeAndAck = async (m: Merger, frames?: number[]): Promise<MergeRecord[]> => {
-      if (lease?.lost.aborted) lostLease();
-      const records = m.merge({
-        through: opts.through, frames, now,
-        onCommit: (r) => {
-          if (tap) unpublished.push(tap.take(r));
-          transport.commitMerge?.(r);
-        },
-      });
-      if (opts.watch) ackOwed = !(await tolerate(ackTaken));
-      else await ackTaken();
-      for (const r of records) {
-        all.push(r);
-        opts.onMerge?.(r);
-      }
-      return records;
-    };
-
-    if (!opts.watch) {
-      await pullAndLand();
-      await mergeAndAck(merger);
-      return all;
+    const pipeline = createMergerPipeline(ctx, transport, merger, lease, { through: opts.through, watch: opts.watch === true, now, keepPublished: opts.keepPublished, onMerge: opts.onMerge }, retry);
+    if (opts.watch) {
+      await watchMergerLoop(ctx, transport, merger, pipeline, lease, { signal: opts.signal, writers: opts.writers, frameTimeoutMs: opts.frameTimeoutMs, pollMs, now }, retry);
+    } else {
+      await pipeline.pullAndLand();
+      await pipeline.mergeAndAck();
     }
-
-    const readiness = createFrameReadiness(opts.writers ?? ctx.plan.writers, opts.frameTimeoutMs ?? ctx.plan.frameTimeoutMs);
-    const pollMs = opts.pollMs ?? 500;
-    const inner = new AbortController();
-    let wake: (() => void) | undefined;
-    const poke = (): void => wake?.();
-    opts.signal?.addEventListener('abort', poke);
-    lease?.lost.addEventListener('abort', poke);
-    transport.watch(poke, inner.signal);
-    try {
-      while (!opts.signal?.aborted) {
-        if (lease?.lost.aborted) lostLease();
-        if (ackOwed) ackOwed = !(await tolerate(ackTaken)); // an acknowledgement that failed earlier
-        if (!(await tolerate(pullAndLand))) {
-          await new Promise((r) => setTimeout(r, pollMs));
-          continue;
-        }
-        const d = readiness.decide(merger.scan(), merger.state.frame, now(), pollMs);
-        if (d.due) {
-          const records = await mergeAndAck(merger, d.frames);
-          readiness.merged(merger.state.frame, records.length > 0);
-          continue;
-        }
-        merger.flush(); // idle: the journals catch up with the archive
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, d.waitMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-    } finally {
-      inner.abort();
-      opts.signal?.removeEventListener('abort', poke);
-      lease?.lost.removeEventListener('abort', poke);
-    }
-    return all;
+    return pipeline.records;
   } catch (e) {
     primary = e;
     throw e;
   } finally {
     merger.close();
     endSession();
-    await releaseLease(primary);
+    await releaseMergerLease(lease, primary, retry);
   }
 }
