@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export { fsyncDir, writeAll, ensureDir, tempNameFor, writeNewFileSynced, writeFileDurable, createFileDurable, readFileNoAtime, appendDurable, truncateDurable, moveNoReplace } from './durableFs.js';
+export { readTextIfExists, openIfExists } from './optionalFile.js';

@@ -1,3 +1,4 @@
+import { openIfExists } from '../durable/index.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readManifest, resolveLive, type Segment } from './compact/manifest.js';
@@ -59,12 +60,7 @@ function compactedNames(archive: string): string[] {
 
 function streamInfo(storeDir: string, dir: string, name: string): StreamInfo {
   const file = path.join(dir, `${name}.ndjson`);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const fd = openIfExists(file);
   try {
     const m = readManifest(storeDir, name);
     // The segments before the file we opened (a compaction may be swapping files meanwhile).

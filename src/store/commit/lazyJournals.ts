@@ -1,3 +1,4 @@
+import { readTextIfExists } from '../../durable/index.js';
 import { closeSync, constants, fdatasyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../../delta/contentHash.js';
@@ -51,13 +52,8 @@ export const noLag = (): JournalLag => ({ marked: false, merges: 0, bytes: 0, di
 
 /** Reads the lag marker from the intent file, if that is what it holds. */
 export function readLagMarker(ctx: StoreContext): LagMarker | undefined {
-  let text: string;
-  try {
-    text = readFileSync(ctx.layout.intent, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = readTextIfExists(ctx.layout.intent);
+  if (text === undefined) return undefined;
   const nl = text.indexOf('\n');
   if (nl < 0 || !text.startsWith('{"lazy":')) return undefined;
   try {

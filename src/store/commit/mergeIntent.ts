@@ -1,4 +1,5 @@
-import { closeSync, constants, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readTextIfExists } from '../../durable/index.js';
+import { closeSync, constants, existsSync, fdatasyncSync, ftruncateSync, openSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { MergeRecord } from '../../merge/records.js';
 import { fsyncDir, moveNoReplace, truncateDurable, writeAll } from '../../durable/durableFs.js';
@@ -72,13 +73,8 @@ export function clearIntent(ctx: StoreContext): void {
 
 /** The pending intent, or undefined when the merger is idle (or the intent was torn, so never acted on). */
 export function readIntent(ctx: StoreContext): MergeIntent | undefined {
-  let text: string;
-  try {
-    text = readFileSync(ctx.layout.intent, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = readTextIfExists(ctx.layout.intent);
+  if (text === undefined) return undefined;
   const nl = text.indexOf('\n');
   if (nl < 0) return undefined;
   try {

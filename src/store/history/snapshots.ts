@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readTextIfExists } from '../../durable/index.js';
+import { readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { snapshotJson, snapshotJsonV1, type Snapshot } from '../../merge/snapshotCodec.js';
 import type { MergeState } from '../../merge/mergeState.js';
@@ -46,13 +47,8 @@ export function writeSnapshot(layout: StoreLayout, state: MergeState, recordSha2
 
 /** Reads the snapshot of `frame`, or undefined when it is missing or unreadable (a cache miss). */
 export function readSnapshot(layout: StoreLayout, frame: number): { snapshot: Snapshot; text: string } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(layout.root, snapshotName(frame)), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = readTextIfExists(join(layout.root, snapshotName(frame)));
+  if (text === undefined) return undefined;
   try {
     return { snapshot: JSON.parse(text) as Snapshot, text };
   } catch {

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readTextIfExists } from '../../durable/index.js';
 import path from 'node:path';
 import { StreamError } from '../StreamError.js';
 import { streamPaths } from '../streamPaths.js';
@@ -60,13 +60,8 @@ export function readManifest(storeDir: string, name: string): Manifest | undefin
 /** {@link readManifest} given the `streams/` folder. */
 export function readManifestAt(streamsDir: string, name: string): Manifest | undefined {
   const file = path.join(streamsDir, 'archive', name, 'manifest.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = readTextIfExists(file);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as Manifest;
   } catch {

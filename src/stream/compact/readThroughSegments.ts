@@ -1,3 +1,4 @@
+import { openIfExists } from '../../durable/index.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -58,12 +59,7 @@ export async function* readThroughSegments(storeDir: string, name: string, from:
 function openLive(storeDir: string, name: string, file: string): { fd: number | undefined; base: number; segments: readonly Segment[] } {
   for (let attempt = 0; ; attempt++) {
     const m = readManifest(storeDir, name);
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const fd = openIfExists(file);
     const view = resolveLive(m, fd === undefined ? undefined : fs.fstatSync(fd).ino);
     if (view) return { fd, ...view };
     if (fd !== undefined) fs.closeSync(fd);

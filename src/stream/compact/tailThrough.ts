@@ -1,3 +1,4 @@
+import { openIfExists } from '../../durable/index.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CorruptLine, ScannedRecord } from '../ScannedRecord.js';
@@ -15,12 +16,7 @@ export async function tailThrough(storeDir: string, name: string, n: number, onC
   const file = streamPaths(storeDir, name).file;
   for (let attempt = 0; attempt < 50; attempt++) {
     const m = readManifest(storeDir, name);
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync(file, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const fd = openIfExists(file);
     try {
       const view = resolveLive(m, fd === undefined ? undefined : fs.fstatSync(fd).ino);
       if (!view) continue;

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readTextIfExists } from '../../durable/index.js';
 import path from 'node:path';
 import { parsePlan } from '../../delta/plan.js';
 import { StreamError } from '../StreamError.js';
@@ -28,13 +28,8 @@ export interface StreamSchema {
 /** Reads `streams.NAME` from the store's plan; undefined when there is no plan or no settings. */
 export function loadStreamSchema(storeDir: string, stream: string, extra: ReadonlyMap<number, Upcaster> = new Map()): StreamSchema | undefined {
   const file = path.join(storeDir, 'framelog.json');
-  let raw: string;
-  try {
-    raw = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const raw = readTextIfExists(file);
+  if (raw === undefined) return undefined;
   const settings = parsePlan(JSON.parse(raw), file).streams?.[stream];
   return settings ? streamSchemaFrom(stream, settings as Record<string, JsonValue>, extra) : undefined;
 }
