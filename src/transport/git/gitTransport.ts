@@ -9,6 +9,7 @@ import { acquireMergeLock, type MergeLock } from '../../store/commit/mergeLock.j
 import { openStoreContext } from '../../store/storeContext.js';
 import type { Arrival, PutOutcome, Transport } from '../transport.js';
 import { git, gitSync, gitTry } from './gitCommand.js';
+import { stderrGitLog, type GitLog } from './gitLog.js';
 import { gitSaid, publishSpool, REJECTED, spoolDeltas } from './publishSpool.js';
 import { removeStaleRemoteLock, reportStaleRemoteLock } from './staleRemoteLock.js';
 import { parseStatus, strayChanges } from './strayChanges.js';
@@ -31,6 +32,12 @@ export interface GitTransportOptions {
   role?: 'writer' | 'merger';
   /** Push attempts before giving up (each rejected one fetches and rebases; default 200). */
   pushAttempts?: number;
+  /**
+   * Where the transport's notices go, one line each: what recovery undid in the clone (uncommitted
+   * changes no merge made), a stale lock removed from the remote. Default: `framelog: git: <notice>`
+   * on stderr.
+   */
+  log?: GitLog;
 }
 
 /** The git transport: the fs inbox inside a clone, plus commit, push and pull. */
@@ -97,6 +104,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
   const branch = await currentBranch(dir);
   const upstream = `origin/${branch}`;
   const gitDir = join(dir, '.git');
+  const log = o.log ?? stderrGitLog;
   let mergerLock: MergeLock | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -127,7 +135,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
    * changes no merge can have made (see {@link strayChanges}) are a git rewrite cut short: the
    * working tree goes back to the branch's commit (what is lost was never committed, and its
    * deltas are still in the inbox there, so the next merge makes it again) and the journal
-   * index, a cache, is rebuilt. Said on stderr, one line.
+   * index, a cache, is rebuilt. Said through the logger, one line.
    */
   async function dropStrayChanges(): Promise<void> {
     const ctx = openStoreContext(dir);
@@ -142,7 +150,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       ? ['journal/merges.ndjson: not a journal framelog wrote']
       : strayChanges(parseStatus(await git(dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', 'inbox', 'archive', 'quarantine'])), lastFrame);
     if (stray.length === 0) return;
-    process.stderr.write(`framelog: git: ${dir}: ${stray.length} uncommitted change${stray.length === 1 ? '' : 's'} no merge made (a git killed mid-rewrite; first: ${stray[0]}): back to the last commit\n`);
+    log(`${dir}: ${stray.length} uncommitted change${stray.length === 1 ? '' : 's'} no merge made (a git killed mid-rewrite; first: ${stray[0]}): back to the last commit`);
     await git(dir, ['checkout', '--quiet', '--force', 'HEAD', '--', '.']);
     await cleanStoreFolders();
     rmSync(journalIndexPath(ctx), { force: true });
@@ -217,7 +225,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       const r = await gitTry(dir, ['push', '--quiet', '--no-verify', 'origin', `HEAD:refs/heads/${branch}`]);
       if (r.code === 0) return;
       last = gitSaid(r.stderr || r.stdout);
-      if (reportStaleRemoteLock(removeStaleRemoteLock(r.stderr + r.stdout, url))) continue;
+      if (reportStaleRemoteLock(removeStaleRemoteLock(r.stderr + r.stdout, url), log)) continue;
       if (REJECTED.test(r.stderr + r.stdout)) {
         await fetch();
         await rebaseOwn();
@@ -246,7 +254,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     const lock = await takeLock(join(gitDir, 'framelog-writer.lock'), `clone ${dir}`, 120_000);
     try {
       await repairClone();
-      const r = await publishSpool({ dir, gitDir, branch, identity, url, fetch, pushAttempts: o.pushAttempts ?? 200 }, message);
+      const r = await publishSpool({ dir, gitDir, branch, identity, url, fetch, pushAttempts: o.pushAttempts ?? 200, log }, message);
       return { committed: r.committed };
     } finally {
       lock.release();

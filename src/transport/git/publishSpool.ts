@@ -10,6 +10,7 @@ import type { StoreContext } from '../../store/storeContext.js';
 import { listInbox } from '../../store/inbox/inbox.js';
 import { storeLayout } from '../../store/layout.js';
 import { git, gitTry } from './gitCommand.js';
+import type { GitLog } from './gitLog.js';
 import { removeStaleRemoteLock, reportStaleRemoteLock } from './staleRemoteLock.js';
 
 /** Where a writer's clone publishes to. */
@@ -23,6 +24,8 @@ export interface SpoolTarget {
   /** Fetches the remote branch into `refs/remotes/origin/<branch>`. */
   fetch(): Promise<void>;
   pushAttempts: number;
+  /** Where notices go (a stale remote lock removed). */
+  log: GitLog;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,7 +71,7 @@ export async function publishSpool(t: SpoolTarget, message?: string): Promise<{ 
       return { committed: names.length, pushed: true };
     }
     last = gitSaid(r.stderr || r.stdout);
-    if (reportStaleRemoteLock(removeStaleRemoteLock(r.stderr + r.stdout, t.url))) continue;
+    if (reportStaleRemoteLock(removeStaleRemoteLock(r.stderr + r.stdout, t.url), t.log)) continue;
     // Someone pushed first (or the remote is busy): back off with jitter, so that contending writers
     // spread out instead of all fetching and retrying at once.
     const cap = REJECTED.test(r.stderr + r.stdout) ? 400 : 2000;

@@ -1,5 +1,6 @@
 import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
+import type { GitLog } from './gitLog.js';
 
 /** A lock git holds inside a repository for milliseconds (a ref update): one this old is a killed process's. */
 export const STALE_REMOTE_LOCK_MS = 10_000;
@@ -32,9 +33,9 @@ export function removeStaleRemoteLock(gitOutput: string, remoteUrl: string, now 
   return { path: lock, ageMs };
 }
 
-/** Says on stderr that a stale lock was removed (one line); true when there was one. */
-export function reportStaleRemoteLock(removed: { path: string; ageMs: number } | undefined): boolean {
+/** Says through `log` that a stale lock was removed (one line); true when there was one. */
+export function reportStaleRemoteLock(removed: { path: string; ageMs: number } | undefined, log: GitLog): boolean {
   if (!removed) return false;
-  process.stderr.write(`framelog: git: removed ${removed.path}, a lock ${Math.round(removed.ageMs / 1000)} s old that a git killed mid-push left in the remote; pushing again\n`);
+  log(`removed ${removed.path}, a lock ${Math.round(removed.ageMs / 1000)} s old that a git killed mid-push left in the remote; pushing again`);
   return true;
 }
