@@ -1,18 +1,19 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
-import { journalIndexPath } from '../../store/history/journalIndex.js';
-import { readLog } from '../../store/history/journalQueries.js';
 import { segmentName } from '../../store/history/archiveSegment.js';
 import { acquireMergeLock, type MergeLock } from '../../store/commit/mergeLock.js';
 import { openStoreContext } from '../../store/storeContext.js';
 import type { Arrival, PutOutcome, Transport } from '../transport.js';
+import type { RecoveryDeps } from './applyRecovery.js';
 import { git, gitSync, gitTry } from './gitCommand.js';
 import { stderrGitLog, type GitLog } from './gitLog.js';
+import { mergeMessage } from './mergeMessage.js';
+import type { RecoveryMoment } from './observeClone.js';
 import { gitSaid, publishSpool, REJECTED, spoolDeltas } from './publishSpool.js';
+import { recoverClone } from './recoverClone.js';
 import { removeStaleRemoteLock, reportStaleRemoteLock } from './staleRemoteLock.js';
-import { parseStatus, strayChanges } from './strayChanges.js';
 import { absoluteUrl, currentBranch, ensureClone } from './gitStore.js';
 
 /** Options of {@link openGitTransport}. */
@@ -49,30 +50,6 @@ export interface GitTransport extends Transport {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/**
- * Lock files a killed git leaves behind (`index.lock`, `HEAD.lock`, `MERGE_MSG.lock`, ref locks …):
- * every `*.lock` of the git folder and of its refs, except framelog's own clone locks. Safe to remove
- * only while we hold the clone's own lock (no other framelog process runs git in it).
- */
-function staleGitLocks(gitDir: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    for (const e of entries) {
-      if (e.isDirectory() && dir !== gitDir) walk(join(dir, e.name));
-      else if (e.isFile() && e.name.endsWith('.lock') && !e.name.startsWith('framelog-')) out.push(join(dir, e.name));
-    }
-  };
-  walk(gitDir);
-  walk(join(gitDir, 'refs'));
-  return out;
-}
 
 /** Takes a lock file, waiting (up to `waitMs`) while a live process holds it. */
 async function takeLock(path: string, what: string, waitMs: number): Promise<MergeLock> {
@@ -113,86 +90,13 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     return run;
   };
 
-  /** Undoes what a killed git left behind: a rebase in progress and stale lock files. Caller holds the clone's lock. */
-  async function repairClone(): Promise<void> {
-    for (const l of staleGitLocks(gitDir)) rmSync(l, { force: true });
-    if (existsSync(join(gitDir, 'rebase-merge')) || existsSync(join(gitDir, 'rebase-apply'))) {
-      const r = await gitTry(dir, ['rebase', '--abort']);
-      if (r.code !== 0) await git(dir, ['rebase', '--quit']);
-    }
-    if (role === 'merger') await reattachBranch();
-    // The index is not fsynced (it is rebuilt from HEAD at will): a torn one is rebuilt, the working tree untouched.
-    if (role === 'merger' && (await gitTry(dir, ['status', '--porcelain', '-z'])).code !== 0) {
-      rmSync(join(gitDir, 'index'), { force: true });
-      await git(dir, ['reset', '--quiet', '--mixed']);
-    }
-    if (role === 'merger') await dropInterruptedCheckout();
-    if (role === 'merger') await dropStrayChanges();
-  }
-
   /**
-   * When no merge is in flight (no intent: the core's recovery owns that case), uncommitted
-   * changes no merge can have made (see {@link strayChanges}) are a git rewrite cut short: the
-   * working tree goes back to the branch's commit (what is lost was never committed, and its
-   * deltas are still in the inbox there, so the next merge makes it again) and the journal
-   * index, a cache, is rebuilt. Said through the logger, one line.
+   * Undoes what a killed git or a crash left in the clone (see decideRecovery's table): at `start`
+   * (the caller holds the clone's lock), or once the store recovered (merger).
    */
-  async function dropStrayChanges(): Promise<void> {
-    const ctx = openStoreContext(dir);
-    if (existsSync(ctx.layout.intent)) return;
-    let lastFrame: number | undefined;
-    try {
-      lastFrame = readLog(ctx).at(-1)?.frame ?? 0;
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'corrupt-journal') throw e;
-    }
-    const stray = lastFrame === undefined
-      ? ['journal/merges.ndjson: not a journal framelog wrote']
-      : strayChanges(parseStatus(await git(dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', 'inbox', 'archive', 'quarantine'])), lastFrame);
-    if (stray.length === 0) return;
-    log(`${dir}: ${stray.length} uncommitted change${stray.length === 1 ? '' : 's'} no merge made (a git killed mid-rewrite; first: ${stray[0]}): back to the last commit`);
-    await git(dir, ['checkout', '--quiet', '--force', 'HEAD', '--', '.']);
-    await cleanStoreFolders();
-    rmSync(journalIndexPath(ctx), { force: true });
-  }
-
-  /**
-   * A rebase killed part way, whose `--abort` then failed (its state cut short), leaves HEAD
-   * detached on the commits it had replayed so far and a working tree half-way through the next
-   * one: committing that ("recovery") and pushing it would drop the merge commits not replayed yet
-   * while keeping some of their archive moves — deltas archived with no record. The branch itself
-   * is only moved when a rebase finishes, so it still names every merge this clone committed:
-   * check it out again, and clear the half-replayed files in framelog's folders (ignored files,
-   * such as a merge intent, stay).
-   */
-  async function reattachBranch(): Promise<void> {
-    const head = await gitTry(dir, ['symbolic-ref', '-q', 'HEAD']);
-    if (head.code === 0 && head.stdout.trim() === `refs/heads/${branch}`) return;
-    if ((await gitTry(dir, ['rev-parse', '--verify', '-q', `refs/heads/${branch}`])).code !== 0) return; // a clone with no commit yet
-    await git(dir, ['checkout', '--quiet', '--force', branch]);
-    await cleanStoreFolders();
-  }
-
-  /** Removes what git does not track in framelog's folders (ignored files stay), keeping the folders themselves. */
-  async function cleanStoreFolders(): Promise<void> {
-    const folders = ['inbox', 'archive', 'quarantine', 'snapshots', 'journal'];
-    await git(dir, ['clean', '-fdq', '--', ...folders]);
-    for (const f of folders) mkdirSync(join(dir, f), { recursive: true });
-  }
-
-  /**
-   * A merger killed while `git merge --ff-only` (or a rebase) was writing the writers' new inbox
-   * files leaves some of them untracked in the working tree, possibly empty or cut short. They are
-   * the remote's files, and the next pull brings them back whole: remove the untracked inbox files
-   * that the remote branch holds, so a recovery commit never adds a torn copy (which would
-   * conflict with the writers' commit when rebased). Untracked files the remote does not hold stay.
-   */
-  async function dropInterruptedCheckout(): Promise<void> {
-    const untracked = (await git(dir, ['ls-files', '--others', '--exclude-standard', '-z', '--', 'inbox'])).split('\0').filter(Boolean);
-    if (untracked.length === 0) return;
-    const r = await gitTry(dir, ['ls-tree', '-z', '--name-only', upstream, '--', ...untracked]);
-    if (r.code !== 0) return; // no remote branch yet: nothing came from it
-    for (const path of r.stdout.split('\0').filter(Boolean)) rmSync(join(dir, path), { force: true });
+  async function recover(moment: RecoveryMoment): Promise<void> {
+    const deps: RecoveryDeps = { dir, log, commit: (message) => void commitAll(message), push };
+    await recoverClone({ dir, branch, upstream, role, moment }, deps);
   }
 
   const ahead = async (): Promise<number> => {
@@ -253,7 +157,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     if (role !== 'writer') throw new FramelogError(`${dir}: the merger's store does not put deltas (use a writer's clone)`, 'bad-role');
     const lock = await takeLock(join(gitDir, 'framelog-writer.lock'), `clone ${dir}`, 120_000);
     try {
-      await repairClone();
+      await recover('start');
       const r = await publishSpool({ dir, gitDir, branch, identity, url, fetch, pushAttempts: o.pushAttempts ?? 200, log }, message);
       return { committed: r.committed };
     } finally {
@@ -278,7 +182,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     async prepareMerger() {
       mergerOnly('merge');
       mergerLock ??= await takeLock(join(gitDir, 'framelog-merger.lock'), `merger clone ${dir}`, 0);
-      await repairClone();
+      await recover('start');
       return () => {
         mergerLock?.release();
         mergerLock = undefined;
@@ -286,18 +190,7 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     },
 
     async recoverMerger() {
-      const dirty = (await git(dir, ['status', '--porcelain', '-z'])).length > 0;
-      if (dirty) {
-        const ctx = openStoreContext(dir);
-        const records = readLog(ctx);
-        const headText = await gitTry(dir, ['show', `HEAD:journal/merges.ndjson`]);
-        const committed = headText.code === 0 ? headText.stdout.split('\n').filter(Boolean).length : 0;
-        const fresh = records.slice(committed);
-        if (fresh.length === 1) commitAll(mergeMessage(fresh[0]));
-        else if (fresh.length > 1) commitAll([`merge frames ${fresh[0].frame}–${fresh.at(-1)!.frame} (recovered after a crash)`]);
-        else commitAll(['quarantine and recovery: changes a crashed merger left uncommitted']);
-      }
-      await push();
+      await recover('store-recovered');
     },
 
     async pull(): Promise<Arrival[]> {
@@ -342,12 +235,4 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
     },
   };
   return transport;
-}
-
-/** The commit message of merge N: its subject, then what it did, for `git log`. */
-function mergeMessage(r: MergeRecord): string[] {
-  return [
-    `merge frame ${r.frame}`,
-    `applied ${r.applied.length}, late ${r.late.length}, duplicates ${r.duplicates.length}, fallback ${r.fallback.length}, missing ${r.missing.length}, quarantined ${r.quarantined.length}, conflicts ${r.conflicts}\n${r.state_sha256 ? `state_sha256 ${r.state_sha256}` : 'no checkpoint'}`,
-  ];
 }
