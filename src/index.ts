@@ -28,11 +28,11 @@ export type { ConflictFilter, EventFilter } from './store/history/journalQueries
 // What deltas, plans, states and records are.
 export type { Delta, ValidDelta, DeltaRef, JsonValue, JsonObject } from './delta/types.js';
 export { parsePlan, DEFAULT_PLAN, type Plan, type ShapeRule } from './delta/plan.js';
-export { validateDelta, parseDelta, type DeltaCheck, type DeltaProblem } from './delta/validateDelta.js';
+export { validateDelta, parseDelta, MAX_FRAME, type DeltaCheck, type DeltaProblem } from './delta/validateDelta.js';
 export { canonicalJson } from './delta/canonicalJson.js';
 export { contentHash } from './delta/contentHash.js';
 export type { State } from './merge/canonicalState.js';
-export { diffStates, type StateDiff, type FieldChange, type ItemChange, type CounterChange } from './merge/diffStates.js';
+export { diffStates, type StateDiff, type FieldChange, type ItemChange, type CounterChange, type FieldRemoval, type ItemRemoval } from './merge/diffStates.js';
 export type * from './merge/records.js';
 
 // Writers.

@@ -7,6 +7,8 @@ import { toState } from '../merge/canonicalState.js';
 import { initStore, openStoreContext } from '../store/storeContext.js';
 import { resolveStoreDir } from '../store/layout.js';
 import { loadStateAt } from '../store/history/stateAt.js';
+import { lastMergedFrame } from '../store/history/lastMergedFrame.js';
+import type { StoreContext } from '../store/storeContext.js';
 import { queryConflicts, queryEvents, readLog, type ConflictFilter } from '../store/history/journalQueries.js';
 import { verifyStore } from '../store/history/verifyStore.js';
 import { verifyStreams } from '../stream/compact/verifyStreams.js';
@@ -27,6 +29,18 @@ function frameRange(text: string | undefined, what: string): ConflictFilter['fra
 }
 
 /** Registers the core commands of PROTOCOL §7: init, put, merge, state, diff, log, conflicts, events, verify. */
+/**
+ * Says on stderr when a frame asked for is past the last merge: the state shown is the last one
+ * (frames not merged yet have no state of their own).
+ */
+function noteBeyondLastMerge(ctx: StoreContext, frames: number[]): void {
+  const last = lastMergedFrame(ctx);
+  if (last === null) return void process.stderr.write(`framelog: nothing is merged yet: frame ${frames.join(' and frame ')} is the empty state\n`);
+  for (const f of new Set(frames)) {
+    if (f > last) process.stderr.write(`framelog: frame ${f} is past the last merge (frame ${last}); this is the state at frame ${last}\n`);
+  }
+}
+
 export function registerCoreCommands(program: Command): void {
   dirOption(program.command('init'))
     .description('create a store (framelog.json with the default plan, and its folders)')
@@ -64,6 +78,7 @@ export function registerCoreCommands(program: Command): void {
     .action(action((o: DirOpt & { at?: string; pretty?: boolean }) => {
       const ctx = ctxOf(o);
       const at = o.at === undefined ? undefined : parseFrame(o.at, '--at');
+      if (at !== undefined) noteBeyondLastMerge(ctx, [at]);
       const state = toState(loadStateAt(ctx, at)) as unknown as JsonValue;
       process.stdout.write((o.pretty ? JSON.stringify(JSON.parse(canonicalJson(state)), null, 2) : canonicalJson(state)) + '\n');
     }));
@@ -76,6 +91,7 @@ export function registerCoreCommands(program: Command): void {
     .action(action((a: string, b: string, o: DirOpt) => {
       const ctx = ctxOf(o);
       const fa = parseFrame(a, 'A'), fb = parseFrame(b, 'B');
+      noteBeyondLastMerge(ctx, [fa, fb]);
       const d = diffStates(loadStateAt(ctx, fa), loadStateAt(ctx, fb), fa, fb);
       if (o.json) process.stdout.write(JSON.stringify(d) + '\n');
       else printDiff(d);

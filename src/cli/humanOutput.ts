@@ -25,9 +25,11 @@ const show = (v: unknown): string => JSON.stringify(v);
 
 /** The diff as lines a person reads. */
 export function printDiff(d: StateDiff): void {
-  const out: string[] = [`diff frame ${d.from} → frame ${d.to}`];
+  const out: string[] = [`diff frame ${d.from} → frame ${d.to}${d.from > d.to ? ' (backward: what the frames between added shows as removed)' : ''}`];
   for (const f of d.fields) out.push(`  ${style.cyan('set')} ${f.type}/${f.id}.${f.field}: ${'old' in f ? show(f.old) : '∅'} → ${show(f.new)}  ${style.dim(`by ${f.writer} @ frame ${f.frame}`)}`);
   for (const i of d.items) out.push(`  ${style.green('item')} ${i.collection} ${i.key}: ${show(i.item)}${i.replaced ? ` (replaced ${show(i.replaced)})` : ''}  ${style.dim(`by ${i.writer} @ frame ${i.frame}`)}`);
+  for (const f of d.fieldsRemoved) out.push(`  ${style.red('unset')} ${f.type}/${f.id}.${f.field}: ${show(f.old)} → ∅`);
+  for (const i of d.itemsRemoved) out.push(`  ${style.red('no item')} ${i.collection} ${i.key}: ${show(i.item)}`);
   for (const c of d.counters) out.push(`  ${style.yellow('counter')} ${c.name}: ${c.old} → ${c.new} (${c.delta >= 0 ? '+' : ''}${c.delta})`);
   if (out.length === 1) out.push('  no changes');
   process.stdout.write(out.join('\n') + '\n');

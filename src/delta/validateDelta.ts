@@ -7,6 +7,13 @@ import { parseUtcInstant } from './utcInstant.js';
 /** Deltas nest at most this many levels (PROTOCOL §1). */
 export const MAX_DEPTH = 64;
 
+/**
+ * The largest frame a delta may carry: 2^53 − 2 (9007199254740990). Frames are JSON numbers, exact
+ * up to 2^53 − 1, and the merger must still be able to name the frame after the last one it closed.
+ */
+export const MAX_FRAME = Number.MAX_SAFE_INTEGER - 1;
+const FRAME_RULE = `bad frame: must be an integer from 0 to ${MAX_FRAME} (2^53 − 2, so the frame after it is still exact)`;
+
 /** Why a delta was refused: the field (a dotted path) and the rule it broke. */
 export interface DeltaProblem {
   field: string;
@@ -143,7 +150,7 @@ export function validateDelta(raw: unknown, plan: Plan, sha256?: string): DeltaC
     const d = raw as JsonObject;
     checkValues(d, '', 1);
     const frame = d.frame;
-    if (typeof frame !== 'number' || !Number.isSafeInteger(frame) || frame < 0) refuse('frame', `bad frame: must be an integer ≥ 0 (got ${showValue(frame)})`);
+    if (typeof frame !== 'number' || !Number.isSafeInteger(frame) || frame < 0 || frame > MAX_FRAME) refuse('frame', `${FRAME_RULE} (got ${showValue(frame)})`);
     const names = (['writer', 'stream_id', 'writer_id'] as const).filter((k) => k in d);
     if (names.length === 0) refuse('writer', 'bad writer: missing (also spelt stream_id or writer_id)');
     if (names.length > 1) refuse(names.join('/'), 'bad writer: give one of writer, stream_id, writer_id');
@@ -225,5 +232,11 @@ export function parseDelta(bytes: Uint8Array, plan: Plan): DeltaCheck {
   } catch (e) {
     return { ok: false, problem: { field: '', rule: `not JSON: ${(e as Error).message}` } };
   }
-  return validateDelta(raw, plan);
+  const check = validateDelta(raw, plan);
+  if (!check.ok && check.problem.field === 'frame') {
+    // JSON.parse rounds a frame past 2^53: name the number as written.
+    const written = /"frame"\s*:\s*(-?[0-9][0-9.eE+-]*)/.exec(text)?.[1];
+    if (written !== undefined) return { ok: false, problem: { ...check.problem, rule: `${FRAME_RULE} (got ${written})` } };
+  }
+  return check;
 }

@@ -37,13 +37,36 @@ export interface CounterChange {
   delta: number;
 }
 
-/** What changed between two frames (PROTOCOL: `framelog diff A B`). */
+/** A field that has a value at the first frame and none at the second (a diff from a later frame to an earlier one). */
+export interface FieldRemoval {
+  type: string;
+  id: string;
+  field: string;
+  old: JsonValue;
+}
+
+/** An item present at the first frame and not at the second (a diff from a later frame to an earlier one). */
+export interface ItemRemoval {
+  collection: string;
+  key: string;
+  item: JsonObject;
+}
+
+/**
+ * What changed between two frames (PROTOCOL: `framelog diff A B`), old → new from A to B. Going
+ * forward (A < B) nothing is ever removed: fields and items only change or appear. Going backward
+ * (A > B), what the frames between added shows as removed.
+ */
 export interface StateDiff {
   from: number;
   to: number;
   fields: FieldChange[];
   items: ItemChange[];
   counters: CounterChange[];
+  /** Fields with a value at `from` and none at `to`. */
+  fieldsRemoved: FieldRemoval[];
+  /** Items present at `from` and not at `to`. */
+  itemsRemoved: ItemRemoval[];
 }
 
 const sorted = <V>(m: Map<string, V>): Array<[string, V]> => [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
@@ -74,6 +97,19 @@ export function diffStates(a: MergeState, b: MergeState, from: number, to: numbe
       items.push({ collection, key: e.key, item: e.item, ...(old ? { replaced: old.item } : {}), writer: e.stamp.writer, frame: e.stamp.frame, seq: e.stamp.seq });
     }
   }
+  const fieldsRemoved: FieldRemoval[] = [];
+  for (const [type, byId] of sorted(a.entities)) {
+    const bById = b.entities.get(type);
+    for (const [id, fs] of sorted(byId)) {
+      const bFs = bById?.get(id);
+      for (const [field, e] of sorted(fs)) if (!bFs?.has(field)) fieldsRemoved.push({ type, id, field, old: e.value });
+    }
+  }
+  const itemsRemoved: ItemRemoval[] = [];
+  for (const [collection, coll] of sorted(a.items)) {
+    const bColl = b.items.get(collection);
+    for (const e of coll.order) if (!bColl?.byKey.has(e.key)) itemsRemoved.push({ collection, key: e.key, item: e.item });
+  }
   const counters: CounterChange[] = [];
   const names = new Set([...a.counters.keys(), ...b.counters.keys()]);
   for (const name of [...names].sort()) {
@@ -81,5 +117,5 @@ export function diffStates(a: MergeState, b: MergeState, from: number, to: numbe
     const n = b.counters.get(name) ?? 0;
     if (o !== n || !a.counters.has(name)) counters.push({ name, old: o, new: n, delta: n - o });
   }
-  return { from, to, fields, items, counters };
+  return { from, to, fields, items, counters, fieldsRemoved, itemsRemoved };
 }

@@ -58,6 +58,12 @@ export async function* runQuery(storeDir: string, spec: QuerySpec, source: Recor
   if (spec.limit === 0) return; // no rows asked for (the loop below stops after a row)
   const where = spec.where ?? [];
   const baseWhere = where.filter((c) => !joinNames.has(c.path[0]!));
+  for (const c of baseWhere) {
+    const head = c.path[0]!;
+    if (c.path.length > 1 && head !== spec.from && streamExists(storeDir, head)) {
+      throw new StreamError('BAD_FILTER', `--where ${c.path.join('.')}: ${head} is a stream that is not in this query (add --join ${head}:KEY to test its records)`);
+    }
+  }
   const baseFilter = compileRecordFilter({
     ...(spec.types ? { types: spec.types } : {}),
     ...(spec.since !== undefined ? { since: spec.since } : {}),

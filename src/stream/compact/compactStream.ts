@@ -48,6 +48,8 @@ export interface CompactResult {
 export function compactStream(storeDir: string, name: string, options: CompactOptions = {}): CompactResult {
   const paths = streamPaths(storeDir, name);
   const dir = archiveDir(storeDir, name);
+  // An unknown stream is an error that changes nothing (a stream compacted before has its archive folder).
+  if (!fs.existsSync(paths.file) && !fs.existsSync(dir)) throw new StreamError('NOT_FOUND', `compact: no stream ${JSON.stringify(name)} in ${paths.streamsDir} (neither ${paths.relativeFile} nor its archive exists)`);
   ensureDir(dir);
   const lockFd = fs.openSync(path.join(dir, '.compact.lock'), 'a');
   try {
