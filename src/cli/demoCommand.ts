@@ -12,7 +12,7 @@ import { openMergerOn } from '../store/openStore.js';
 import { createFsTransport } from '../transport/fs/fsTransport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { verifyStore } from '../store/history/verifyStore.js';
-import { action, parseFrame, style } from './output.js';
+import { action, parseCount, parseFrame, style } from './output.js';
 import { runDemoWriter } from './demoWriter.js';
 import { addEngineDemoOptions, isEngineDemo, runEngineDemo } from './engineCommands.js';
 
@@ -49,9 +49,8 @@ export function registerDemoCommand(program: Command): void {
     .action(action(async (name: string | undefined, o: DemoOptions, cmd: Command) => {
       if (isEngineDemo(name)) return runEngineDemo(name, o as unknown as Record<string, string | boolean | undefined>, cmd);
       if (name !== undefined && name !== 'writers') throw new FramelogError(`demo ${name}: no such demo (writers, evolution, ecosystem, fleet)`, 'bad-argument');
-      const frames = parseFrame(o.frames, '--frames'), n = parseFrame(o.writers, '--writers');
+      const frames = parseCount(o.frames, '--frames'), n = parseCount(o.writers, '--writers');
       const seed = parseFrame(o.seed, '--seed'), timeout = parseFrame(o.timeout, '--timeout');
-      if (n < 1 || frames < 1) throw new FramelogError('--writers and --frames must be at least 1', 'bad-argument');
       const names = Array.from({ length: n }, (_, i) => `worker-${i}`);
       const ctx = freshStore(o.dir, names, timeout);
       await import('node:fs').then((fs) => fs.writeFileSync(join(o.dir, MARKER), 'made by framelog demo\n'));

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { FramelogError } from '../errors.js';
 import { printSummary, type DemoOptions, type DemoSummary } from '../engine/demos/demoSupport.js';
 import { runSimulationDemo, type SimulationDemo } from '../engine/demos/runSimulationDemo.js';
 import { evolutionDemo } from '../engine/demos/evolution/evolutionDemo.js';
 import { ecosystemDemo } from '../engine/demos/ecosystem/ecosystemDemo.js';
 import type { JsonObject } from '../delta/types.js';
-import { parseFrame } from './output.js';
+import { parseCount } from './output.js';
 
 /** The engine demos, their defaults, and one line on what each shows. */
 export const ENGINE_DEMOS: Record<string, { about: string; frames: number; size: number; workers: number; shards: number; sizeIs: string }> = {
@@ -32,9 +31,7 @@ function demoOptions(name: string, o: Record<string, string | boolean | undefine
   const num = (k: string, fallback: number, min: number): number => {
     const text = given(k);
     if (text === undefined) return fallback;
-    const n = parseFrame(text, `--${k}`);
-    if (n < min) throw new FramelogError(`--${k} ${n}: must be at least ${min}`, 'bad-argument');
-    return n;
+    return parseCount(text, `--${k}`, min);
   };
   const workers = num('workers', d.workers, name === 'fleet' ? 1 : 0);
   return {

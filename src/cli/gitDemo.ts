@@ -18,7 +18,7 @@ import { openGitTransport } from '../transport/git/gitTransport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { demoUnit } from './demoWriter.js';
 import { seededRandom } from '../engine/rng/seededRandom.js';
-import { action, parseFrame, style } from './output.js';
+import { action, parseCount, parseFrame, style } from './output.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const MARKER = '.framelog-demo-git';
@@ -101,9 +101,8 @@ export function registerGitDemo(program: Command): void {
     .option('--period <ms>', 'how often writers start a frame', '100')
     .option('--json', 'print the summary as JSON')
     .action(action(async (o: GitDemoOptions) => {
-      const frames = parseFrame(o.frames, '--frames'), n = parseFrame(o.writers, '--writers');
+      const frames = parseCount(o.frames, '--frames'), n = parseCount(o.writers, '--writers');
       const seed = parseFrame(o.seed, '--seed'), timeout = parseFrame(o.timeout, '--timeout'), period = parseFrame(o.period, '--period');
-      if (n < 1 || frames < 1) throw new FramelogError('--writers and --frames must be at least 1', 'bad-argument');
       const root = resolve(o.dir);
       if (existsSync(root)) {
         if (!existsSync(join(root, MARKER)) && readdirSync(root).length > 0) throw new FramelogError(`${o.dir}: exists and was not made by framelog demo git (give another --dir)`, 'exists');

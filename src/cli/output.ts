@@ -33,6 +33,13 @@ export function parseFrame(text: string, what: string): number {
   return Number(text);
 }
 
+/** Parses a count argument (`--frames`, `--writers`…): one rule and one message for every bad value. */
+export function parseCount(text: string, what: string, min = 1): number {
+  const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new FramelogError(`${what}: ${JSON.stringify(text)} is not a whole number ≥ ${min}`, 'bad-argument');
+  return n;
+}
+
 /**
  * Runs a command body: a {@link FramelogError} becomes `framelog: message` and exit 1; anything
  * else is a bug or an I/O failure, reported with its message (stack with FRAMELOG_DEBUG), exit 2.

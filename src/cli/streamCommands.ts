@@ -56,6 +56,7 @@ export function registerStreamCommands(program: Command): void {
       try {
         const result = await appendAll(appender.appendBatch.bind(appender), records);
         if (opts.json) await out(JSON.stringify({ stream, file: paths.relativeFile, appended: records.length, cursor: result.cursor, next: result.next }) + '\n');
+        else await out(`appended ${records.length} record${records.length === 1 ? '' : 's'} to ${paths.relativeFile} (cursor ${result.cursor}, next ${result.next})\n`);
       } finally {
         await appender.close();
       }

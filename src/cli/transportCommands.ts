@@ -140,11 +140,15 @@ export async function mergeCommand(o: TransportFlags & { through?: string; watch
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const frameTimeoutMs = o.frameTimeout === undefined ? undefined : parseFrame(o.frameTimeout, '--frame-timeout');
+      const writers = ctx.plan.writers.length > 0 ? `when ${ctx.plan.writers.join(', ')} have reported or` : 'when';
+      process.stderr.write(`framelog: merge --watch on ${ctx.layout.root} (${config.transport}): each frame closes ${writers} ${frameTimeoutMs ?? ctx.plan.frameTimeoutMs} ms after its first delta; Ctrl-C stops\n`);
       await runTransportMerger(ctx, transport, { watch: true, signal: abort.signal, frameTimeoutMs, leaseTtlMs, keepPublished, onLease, onMerge: (r) => print([r]) });
       return;
     }
     const through = o.through === undefined ? undefined : parseFrame(o.through, '--through');
-    print(await runTransportMerger(ctx, transport, { through, leaseTtlMs, keepPublished, onLease }));
+    const records = await runTransportMerger(ctx, transport, { through, leaseTtlMs, keepPublished, onLease });
+    if (o.json && records.length === 0) process.stderr.write('framelog: nothing to merge\n'); // stdout stays NDJSON: no record
+    print(records);
   } finally {
     await transport.close();
   }
@@ -155,11 +159,11 @@ export function registerTransportCommands(program: Command): void {
   const find = (name: string): Command | undefined => program.commands.find((c) => c.name() === name);
   addTransportOptions(find('put'), (c) => c
     .option('--clone <dir>', 'git: this writer\'s clone (default: --dir); cloned from --url when missing')
-    .addHelpText('after', '\nExamples:\n  framelog put --transport git --url /srv/fleet.git --clone ~/fleet-w3 delta.json\n  FRAMELOG_TRANSPORT=git FRAMELOG_URL=git@host:fleet.git framelog put --clone w3 -  < deltas.ndjson'));
+    .addHelpText('after', '  framelog put --transport git --url /srv/fleet.git --clone ~/fleet-w3 delta.json\n  FRAMELOG_TRANSPORT=git FRAMELOG_URL=git@host:fleet.git framelog put --clone w3 -  < deltas.ndjson'));
   addTransportOptions(find('merge'), (c) => c
     .option('--lease-ttl <ms>', 'postgres, redis, nats: how long the merger lease outlives a merger that stopped (default 10000)')
     .option('--keep-published <n>', 'postgres, redis, nats: keep only the last n published merges in the engine, trimming older ones as it merges (default: all; a host further behind is seeded with framelog copy)')
-    .addHelpText('after', '\nExamples:\n  framelog merge --transport git --url /srv/fleet.git --dir merger\n  framelog merge --transport git --url /srv/fleet.git --dir merger --watch\n  framelog merge --transport redis --store fleet --dir merger --watch     # on two hosts: one merges, one waits'));
+    .addHelpText('after', '  framelog merge --transport git --url /srv/fleet.git --dir merger\n  framelog merge --transport git --url /srv/fleet.git --dir merger --watch\n  framelog merge --transport redis --store fleet --dir merger --watch     # on two hosts: one merges, one waits'));
 
   const t = program.command('transport').description('set up a store that deltas reach through a transport');
   t.command('init')

@@ -18,7 +18,9 @@ beforeAll(() => {
 describe('framelog append', () => {
   it('appends one JSON argument, or NDJSON from stdin, and says where with --json', async () => {
     const dir = givenEmptyStore('cli');
-    expect((await runStreamCli(['append', '--dir', dir, 'receipts', '{"type":"task_started","task":1}'])).code).toBe(0);
+    const first = await runStreamCli(['append', '--dir', dir, 'receipts', '{"type":"task_started","task":1}']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^appended 1 record to streams\/receipts\.ndjson \(cursor 0, next \d+\)\n$/);
     const r = await runStreamCli(['append', '--dir', dir, 'receipts', '-', '--json'], '{"type":"task_complete","task":1}\n{"type":"task_failed","task":2}\n');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { appended: number; cursor: number; next: number };

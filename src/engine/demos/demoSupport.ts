@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
@@ -77,11 +77,22 @@ export function mergeProgress(label: string, total: number, quiet: boolean): { o
 /** The `framelog serve` line of every summary: the command, and the viewer's URL (the default port). */
 export const serveCommand = (dir: string): string | undefined => `framelog serve --dir ${dir}   # then open the viewer: http://127.0.0.1:4600/`;
 
+/**
+ * How this person runs the CLI: `framelog` when a `framelog` is on their PATH (a global install,
+ * or npm scripts and npx, which put node_modules/.bin there), `npx framelog` otherwise (a local
+ * install run as `node_modules/.bin/framelog` or `node dist/cli/main.js`).
+ */
+export function cliInvocation(env: NodeJS.ProcessEnv = process.env): string {
+  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  return dirs.some((d) => existsSync(join(d, 'framelog'))) ? 'framelog' : 'npx framelog';
+}
+
 /** Prints a demo summary for people: what ran, what merged, where the files are, what to try next. */
 export function printSummary(s: DemoSummary, lines: string[], next: string[]): void {
   const b = (t: string): string => (process.stdout.isTTY && !process.env.NO_COLOR ? `\u001b[1m${t}\u001b[22m` : t);
   const serve = serveCommand(s.dir);
   const fleet = s.demo === 'fleet';
+  const cli = cliInvocation();
   process.stdout.write([
     '',
     fleet
@@ -89,7 +100,7 @@ export function printSummary(s: DemoSummary, lines: string[], next: string[]): v
       : `${b(`framelog demo ${s.demo}`)}: ${s.frames} frames, ${s.shards} shards on ${s.workers} worker process${s.workers === 1 ? '' : 'es'}, seed ${s.seed}, in ${s.seconds.toFixed(1)} s`,
     `  merges      ${s.merges} (frames ${s.first}…${s.last})`,
     `  deltas      ${s.deltas} applied, ${s.late} late, ${s.duplicates} duplicates`,
-    `  ${fleet ? 'agents' : 'shards'}      ${s.fallback} fallbacks, ${s.missing} missing at close`,
+    `  ${fleet ? 'writers' : 'shards '}     ${s.fallback} fallbacks, ${s.missing} missing at close`,
     `  conflicts   ${s.conflicts}`,
     ...lines.map((l) => `  ${l}`),
     `  state hash  ${s.state_sha256}`,
@@ -100,8 +111,7 @@ export function printSummary(s: DemoSummary, lines: string[], next: string[]): v
     ...Object.entries(s.exports).map(([k, v]) => `  ${k.padEnd(12)}${v}`),
     '',
     'Try next:',
-    ...next.map((n) => `  ${n}`),
-    serve ? `  ${serve}` : '  # framelog serve: not yet (the server issue adds it; it will be printed here)',
+    ...[...next, ...(serve ? [serve] : [])].map((n) => `  ${n.replace(/^framelog /, `${cli} `)}`),
     '',
   ].join('\n'));
 }

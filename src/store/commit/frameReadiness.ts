@@ -14,7 +14,9 @@ export interface ReadyDecision {
  * The watch-mode rule of PROTOCOL §3, as `merge --watch` applies it: a frame closes when every
  * expected writer has a delta for it or `frameTimeoutMs` has passed since its first delta arrived;
  * frames close in order; late deltas alone close a frame after four timeouts; bad files alone are
- * quarantined after one.
+ * quarantined after one. A writer with a delta for a later frame has moved past this one (a
+ * writer's frames only go up): it counts as reported, so a backlog found in the inbox (a merger
+ * restarted behind its writers) closes at once instead of one timeout per frame.
  */
 export function createFrameReadiness(writers: readonly string[], timeoutMs: number) {
   const firstSeen = new Map<number, number>();
@@ -38,8 +40,12 @@ export function createFrameReadiness(writers: readonly string[], timeoutMs: numb
       lateSince = late ? (lateSince ?? t) : undefined;
       badSince = scan.bad.length > 0 ? (badSince ?? t) : undefined;
       const frames: number[] = [];
-      for (const f of [...reporters.keys()].sort((a, b) => a - b)) {
-        const all = writers.length > 0 && writers.every((w) => reporters.get(f)!.has(w));
+      const pending = [...reporters.keys()].sort((a, b) => a - b);
+      // The newest frame each writer has a delta for: a writer is past every frame below it.
+      const newest = new Map<string, number>();
+      for (const f of pending) for (const w of reporters.get(f)!) newest.set(w, f);
+      for (const f of pending) {
+        const all = writers.length > 0 && writers.every((w) => reporters.get(f)!.has(w) || (newest.get(w) ?? -1) > f);
         if (all || t - firstSeen.get(f)! >= timeoutMs) frames.push(f);
         else break;
       }

@@ -1,0 +1,81 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliInvocation } from '../engine/demos/demoSupport.js';
+
+// The CLI details of issue #18 point 18: what a user reads when nothing happens, when a count is
+// wrong, in help, and when a merger starts watching a backlog.
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'framelog-details-'));
+const run = (args: string[], input?: string) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const delta = (frame: number, writer: string) => JSON.stringify({ frame, writer, utc: `2026-01-01T00:00:${String(frame).padStart(2, '0')}Z`, counters: { n: 1 } });
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('dist/cli/main.js is missing: run npm run build first');
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('CLI details', () => {
+  it('merge --json with nothing pending: no record on stdout, one line on stderr', () => {
+    const store = join(root, 'empty');
+    expect(run(['init', '--dir', store]).code).toBe(0);
+    expect(run(['merge', '--dir', store, '--json'])).toEqual({ code: 0, out: '', err: 'framelog: nothing to merge\n' });
+    expect(run(['merge', '--dir', store]).out).toBe('nothing to merge\n');
+  });
+
+  it('help shows one Examples section per command', () => {
+    for (const c of ['put', 'merge']) {
+      const help = run([c, '--help']).out;
+      expect(help.match(/Examples:/g)).toHaveLength(1);
+      expect(help).toMatch(/--transport git/);
+    }
+  });
+
+  it('counts follow one rule: 0 and -5 get the same message', () => {
+    for (const demo of [[], ['evolution'], ['git']]) {
+      for (const bad of ['0', '-5', 'x']) {
+        const r = run(['demo', ...demo, '--frames', bad, '--dir', join(root, 'nodemo')]);
+        expect(r.code).toBe(1);
+        expect(r.err).toBe(`framelog: --frames: ${JSON.stringify(bad)} is not a whole number ≥ 1\n`);
+      }
+    }
+    expect(existsSync(join(root, 'nodemo'))).toBe(false);
+  });
+
+  it('merge --watch says it started, and closes a backlog found in the inbox at once', async () => {
+    const store = join(root, 'backlog');
+    expect(run(['init', '--dir', store]).code).toBe(0);
+    const planFile = join(store, 'framelog.json');
+    const plan = JSON.parse(spawnSync('cat', [planFile], { encoding: 'utf8' }).stdout);
+    writeFileSync(planFile, JSON.stringify({ ...plan, writers: ['a', 'b'], frameTimeoutMs: 60_000 }));
+    // A backlog: both writers went on to frame 4; b said nothing for frame 2.
+    const lines = [delta(1, 'a'), delta(1, 'b'), delta(2, 'a'), delta(3, 'a'), delta(3, 'b'), delta(4, 'a'), delta(4, 'b')];
+    expect(run(['put', '-', '--dir', store], lines.join('\n') + '\n').code).toBe(0);
+    const child = spawn(process.execPath, [CLI, 'merge', '--watch', '--json', '--dir', store], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '', err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.stderr.on('data', (c: Buffer) => (err += c));
+    const t0 = Date.now();
+    while (out.split('\n').filter(Boolean).length < 4 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    expect(err).toMatch(/^framelog: merge --watch on .*backlog \(fs\): each frame closes when a, b have reported or 60000 ms after its first delta; Ctrl-C stops\n/);
+    const frames = out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { frame: number }).frame);
+    expect(frames).toEqual([1, 2, 3, 4]);
+    expect(Date.now() - t0).toBeLessThan(20_000); // not one 60 s timeout per frame
+  });
+
+  it('the demos tell a person without framelog on their PATH to use npx framelog', () => {
+    const bin = join(root, 'bin');
+    mkdirSync(bin, { recursive: true });
+    expect(cliInvocation({ PATH: '/nonexistent' })).toBe('npx framelog');
+    writeFileSync(join(bin, 'framelog'), '#!/bin/sh\n');
+    expect(cliInvocation({ PATH: `/nonexistent:${bin}` })).toBe('framelog');
+  });
+});
