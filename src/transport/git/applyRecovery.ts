@@ -60,6 +60,9 @@ async function perform(a: RecoveryAction, { dir, commit, push }: RecoveryDeps): 
     case 'drop-interrupted-checkout':
       for (const p of a.paths) rmSync(join(dir, p), { force: true });
       return;
+    case 'make-store-folders':
+      for (const f of a.folders) mkdirSync(join(dir, f), { recursive: true });
+      return;
     case 'drop-stray-changes':
       // What is lost was never committed, and its deltas are still in the inbox there: the next merge makes it again.
       await git(dir, ['checkout', '--quiet', '--force', 'HEAD', '--', '.']);

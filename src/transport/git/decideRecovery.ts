@@ -19,6 +19,8 @@ export type RecoveryAction =
   | { kind: 'rebuild-index'; notice?: string }
   /** Remove these untracked inbox files (the remote holds them whole; the next pull brings them back). */
   | { kind: 'drop-interrupted-checkout'; paths: string[]; notice?: string }
+  /** Create these store folders (empty: git does not track them). */
+  | { kind: 'make-store-folders'; folders: string[]; notice?: string }
   /** Back to the last commit (`git checkout --force HEAD -- .`, clear framelog's folders) and drop the journal index. */
   | { kind: 'drop-stray-changes'; changes: string[]; notice: string }
   /** Nothing to do here: the caller observes the clone again (what it did not read yet depends on the remedies before). */
@@ -105,6 +107,14 @@ export const RECOVERY_TABLE: readonly RecoveryRule[] = [
     when: (o, role) => role === 'merger' && interrupted(o).length > 0,
     act: (o) => ({ kind: 'drop-interrupted-checkout', paths: interrupted(o) }),
   },
+  // The merge lists inbox/ and writes the others: a folder git removed (it took the folder's last
+  // file) is made again, merge in flight or not.
+  {
+    moment: 'start',
+    state: 'merger: a store folder missing (git removes a folder once a checkout, a rebase or its abort took its last file)',
+    when: (o, role) => role === 'merger' && (o.tree?.missingFolders.length ?? 0) > 0,
+    act: (o) => ({ kind: 'make-store-folders', folders: o.tree?.missingFolders ?? [] }),
+  },
   // With a merge in flight (an intent), the store's own recovery owns the tree. Otherwise changes no
   // merge can have made (see strayChanges) are a git rewrite cut short: committing them would
   // archive deltas with no record, or drop deltas. Back to the branch's commit: what is lost was
@@ -127,6 +137,12 @@ export const RECOVERY_TABLE: readonly RecoveryRule[] = [
     state: 'merger: HEAD, the index or the tree not read yet (a remedy above changes them)',
     when: (o, role) => role === 'merger' && o.tree === undefined,
     act: () => ({ kind: 'observe-again' }),
+  },
+  {
+    moment: 'store-recovered',
+    state: 'uncommitted changes, and a store folder missing',
+    when: (o) => o.uncommittedChanges && (o.missingFolders?.length ?? 0) > 0,
+    act: (o) => ({ kind: 'make-store-folders', folders: o.missingFolders ?? [] }),
   },
   // Runs once the core finished or undid a half merge: what the journal records past HEAD's copy of
   // it is committed as the merge commit(s) the crash prevented, anything else as a recovery commit.

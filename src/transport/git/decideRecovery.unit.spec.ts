@@ -14,7 +14,7 @@ import { parseStatus } from './strayChanges.js';
 const st = (...entries: string[]) => parseStatus(entries.map((e) => e + '\0').join(''));
 
 /** A merger's clone that needs nothing, read all the way to its tree (journal ending at frame 3). */
-const cleanTree: TreeObservation = { interruptedCheckout: [], mergeInFlight: false, lastRecordFrame: 3, storeStatus: [] };
+const cleanTree: TreeObservation = { missingFolders: [], interruptedCheckout: [], mergeInFlight: false, lastRecordFrame: 3, storeStatus: [] };
 const merger = (o: Partial<StartObservation> = {}, tree: Partial<TreeObservation> = {}): StartObservation => ({
   moment: 'start', dir: '/m', branch: 'main', staleLocks: [], rebaseInProgress: false,
   head: { onBranch: true }, indexReadable: true, tree: { ...cleanTree, ...tree }, ...o,
@@ -66,6 +66,11 @@ describe('decideRecovery at start: one test per observed state', () => {
     expect(decideRecovery(merger({}, { interruptedCheckout: paths, mergeInFlight: true, lastRecordFrame: undefined, storeStatus: undefined }), 'merger')).toStrictEqual([{ kind: 'drop-interrupted-checkout', paths }]);
   });
 
+  it('merger, store folders git removed (it took their last file): made again, silently, even with a merge in flight', () => {
+    expect(decideRecovery(merger({}, { missingFolders: ['inbox', 'views'] }), 'merger')).toStrictEqual([{ kind: 'make-store-folders', folders: ['inbox', 'views'] }]);
+    expect(decideRecovery(merger({}, { missingFolders: ['inbox'], mergeInFlight: true, lastRecordFrame: undefined, storeStatus: undefined }), 'merger')).toStrictEqual([{ kind: 'make-store-folders', folders: ['inbox'] }]);
+  });
+
   it('merger, a delta moved into the archive of a frame the journal does not record (no merge in flight): back to the last commit, said in one notice', () => {
     const status = st(' D inbox/frame-000004.w1.0.aa.json', '?? archive/merge-000000004.ndjson');
     expect(decideRecovery(merger({}, { storeStatus: status }), 'merger')).toStrictEqual([{
@@ -95,9 +100,9 @@ describe('decideRecovery at start: one test per observed state', () => {
     expect(decideRecovery(merger({}, { mergeInFlight: true, lastRecordFrame: undefined, storeStatus: undefined }), 'merger')).toStrictEqual([]);
   });
 
-  it('merger, a checkout cut short and stray changes: the torn inbox files go first, then the tree goes back', () => {
-    const o = merger({}, { interruptedCheckout: ['inbox/frame-000005.w1.0.dd.json'], storeStatus: st('?? archive/merge-000000009.ndjson') });
-    expect(decideRecovery(o, 'merger').map((a) => a.kind)).toStrictEqual(['drop-interrupted-checkout', 'drop-stray-changes']);
+  it('merger, a checkout cut short, a folder missing and stray changes: the torn inbox files go first, then the folders are made, then the tree goes back', () => {
+    const o = merger({}, { interruptedCheckout: ['inbox/frame-000005.w1.0.dd.json'], missingFolders: ['snapshots'], storeStatus: st('?? archive/merge-000000009.ndjson') });
+    expect(decideRecovery(o, 'merger').map((a) => a.kind)).toStrictEqual(['drop-interrupted-checkout', 'make-store-folders', 'drop-stray-changes']);
   });
 
   it('a writer is never given the merger\'s remedies, whatever the observation holds', () => {
@@ -146,6 +151,11 @@ describe('decideRecovery once the store recovered: one test per observed state',
     ]);
   });
 
+  it('uncommitted changes and a store folder missing: the folder is made before the commit', () => {
+    expect(decideRecovery(recovered({ uncommittedChanges: true, missingFolders: ['inbox'], uncommittedRecords: [record(7)] }), 'merger').map((a) => a.kind)).toStrictEqual(['make-store-folders', 'commit-recovered', 'push']);
+    expect(decideRecovery(recovered({ uncommittedChanges: true, missingFolders: ['inbox'], uncommittedRecords: [record(7)] }), 'merger')[0]).toStrictEqual({ kind: 'make-store-folders', folders: ['inbox'] });
+  });
+
   it('uncommitted changes and no new record: a quarantine and recovery commit, then pushed', () => {
     expect(decideRecovery(recovered({ uncommittedChanges: true, uncommittedRecords: [] }), 'merger')).toStrictEqual([
       { kind: 'commit-recovered', message: ['quarantine and recovery: changes a crashed merger left uncommitted'], frames: [] },
@@ -154,8 +164,8 @@ describe('decideRecovery once the store recovered: one test per observed state',
   });
 
   it('the start rows never read a store-recovered observation, nor the other way round', () => {
-    expect(RECOVERY_TABLE.filter((r) => r.moment === 'start').length).toBe(7);
-    expect(RECOVERY_TABLE.filter((r) => r.moment === 'store-recovered').length).toBe(4);
+    expect(RECOVERY_TABLE.filter((r) => r.moment === 'start').length).toBe(8);
+    expect(RECOVERY_TABLE.filter((r) => r.moment === 'store-recovered').length).toBe(5);
     expect(decideRecovery(recovered({ uncommittedChanges: true, uncommittedRecords: [record(1)] }), 'merger').map((a) => a.kind)).toStrictEqual(['commit-recovered', 'push']);
   });
 });
@@ -238,6 +248,14 @@ describe('applyRecovery and recoverClone on a real git repository', () => {
     expect(existsSync(join(dir, '.git', 'framelog-merger.lock'))).toBe(true);
     // Settled: another recovery finds nothing to do.
     expect(await recoverClone(clone(dir), deps(dir, notices))).toStrictEqual([]);
+  });
+
+  it('recoverClone: store folders that do not exist are made again (git removes a folder it emptied)', async () => {
+    const dir = store();
+    rmSync(join(dir, 'views'), { recursive: true });
+    rmSync(join(dir, 'quarantine'), { recursive: true });
+    expect(await recoverClone(clone(dir), deps(dir, []))).toStrictEqual([{ kind: 'make-store-folders', folders: ['quarantine', 'views'] }]);
+    expect(existsSync(join(dir, 'views')) && existsSync(join(dir, 'quarantine'))).toBe(true);
   });
 
   it('recoverClone: a torn index is rebuilt from HEAD, the working tree untouched', async () => {

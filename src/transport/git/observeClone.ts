@@ -30,6 +30,8 @@ export interface CloneToObserve {
 
 /** What the merger's working tree holds (read once the git folder, HEAD and the index need nothing). */
 export interface TreeObservation {
+  /** Store folders that do not exist: git removes a folder once a checkout, a rebase or its abort took its last file. */
+  missingFolders: string[];
   /** Untracked files of `inbox/` that the remote branch holds: a checkout killed while writing them. */
   interruptedCheckout: string[];
   /** A merge intent exists: a merge is in flight, and the store's own recovery owns the tree. */
@@ -69,6 +71,8 @@ export interface StoreRecoveredObservation {
   dir: string;
   /** `git status` lists anything (tracked changes, or untracked files not ignored). */
   uncommittedChanges: boolean;
+  /** Store folders that do not exist. Read only when there are uncommitted changes. */
+  missingFolders?: string[];
   /**
    * The journal's records past the copy of `journal/merges.ndjson` in HEAD (its line count), in
    * order. Read only when there are uncommitted changes.
@@ -78,6 +82,10 @@ export interface StoreRecoveredObservation {
 
 /** What {@link observeClone} found. */
 export type CloneObservation = StartObservation | StoreRecoveredObservation;
+
+/** The folders of a store (PROTOCOL §5), which framelog expects to exist and git does not keep when empty. */
+const STORE_FOLDERS = ['inbox', 'archive', 'quarantine', 'journal', 'snapshots', 'views', 'streams'];
+const missingFolders = (dir: string): string[] => STORE_FOLDERS.filter((f) => !existsSync(join(dir, f)));
 
 /**
  * Lock files a killed git leaves behind (`index.lock`, `HEAD.lock`, `MERGE_MSG.lock`, ref locks …):
@@ -112,7 +120,8 @@ export function staleGitLocks(gitDir: string): string[] {
  * Changes nothing: no file is written or removed (`git status` may refresh the index's stat cache,
  * as any git read does). Git commands run, in order: `symbolic-ref -q HEAD` (and `rev-parse
  * --verify -q refs/heads/<branch>` when HEAD is elsewhere), `status --porcelain -z`, `ls-files
- * --others` of `inbox/` (and `ls-tree <upstream>` of the untracked ones), and `status` of the
+ * --others` of `inbox/` (and `ls-tree <upstream>` of the untracked ones), which store folders
+ * exist, and `status` of the
  * store's folders; at `store-recovered`, `status --porcelain -z` (and `show HEAD:journal/merges.ndjson`).
  */
 export async function observeClone(c: CloneToObserve): Promise<CloneObservation> {
@@ -148,25 +157,27 @@ async function observeTree(dir: string, upstream: string): Promise<TreeObservati
     const r = await gitTry(dir, ['ls-tree', '-z', '--name-only', upstream, '--', ...untracked]);
     if (r.code === 0) interruptedCheckout = r.stdout.split('\0').filter(Boolean); // else: no remote branch yet, nothing came from it
   }
+  const missing = missingFolders(dir);
   const layout = storeLayout(dir);
-  if (existsSync(layout.intent)) return { interruptedCheckout, mergeInFlight: true };
+  if (existsSync(layout.intent)) return { missingFolders: missing, interruptedCheckout, mergeInFlight: true };
   let lastRecordFrame: number | 'corrupt';
   try {
     lastRecordFrame = readJournal<MergeRecord>(layout.merges, 'journal/merges.ndjson').at(-1)?.value.frame ?? 0;
   } catch (e) {
     if ((e as { code?: string }).code !== 'corrupt-journal') throw e;
-    return { interruptedCheckout, mergeInFlight: false, lastRecordFrame: 'corrupt' };
+    return { missingFolders: missing, interruptedCheckout, mergeInFlight: false, lastRecordFrame: 'corrupt' };
   }
   const storeStatus = parseStatus(await git(dir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', 'inbox', 'archive', 'quarantine']));
-  return { interruptedCheckout, mergeInFlight: false, lastRecordFrame, storeStatus };
+  return { missingFolders: missing, interruptedCheckout, mergeInFlight: false, lastRecordFrame, storeStatus };
 }
 
 /** The merger's store once the core recovered it: see {@link StoreRecoveredObservation}. */
 async function observeRecoveredStore(dir: string): Promise<StoreRecoveredObservation> {
   const uncommittedChanges = (await git(dir, ['status', '--porcelain', '-z'])).length > 0;
   if (!uncommittedChanges) return { moment: 'store-recovered', dir, uncommittedChanges };
+  const missing = missingFolders(dir);
   const records = readJournal<MergeRecord>(storeLayout(dir).merges, 'journal/merges.ndjson').map((l) => l.value);
   const headText = await gitTry(dir, ['show', 'HEAD:journal/merges.ndjson']);
   const committed = headText.code === 0 ? headText.stdout.split('\n').filter(Boolean).length : 0;
-  return { moment: 'store-recovered', dir, uncommittedChanges, uncommittedRecords: records.slice(committed) };
+  return { moment: 'store-recovered', dir, uncommittedChanges, missingFolders: missing, uncommittedRecords: records.slice(committed) };
 }
