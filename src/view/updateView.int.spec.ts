@@ -60,11 +60,11 @@ describe('views are a cache of the log', () => {
   it('a changed definition (version or code) triggers a rebuild', async () => {
     await writeOrchestratorStreams(dir, dispatches.slice(0, 5));
     await updateView(dir, registerProjection);
-    const bumped: Projection<RegisterView> = { ...registerProjection, version: 2 };
+    const bumped: Projection<RegisterView> = { ...registerProjection, version: registerProjection.version + 1 };
     const r1 = await updateView(dir, bumped);
     expect(r1.rebuilt).toBe('definition');
     const counting: Projection<{ n: number }> = {
-      name: 'register', version: 2, sources: ['register'],
+      name: 'register', version: registerProjection.version + 1, sources: ['register'],
       initialState: () => ({ n: 0 }),
       evolve: (s) => ({ n: s.n + 1 }),
     };

@@ -92,5 +92,12 @@ describe('fleet', () => {
     const register = readFileSync(join(root, 'fleet', 'streams', 'register.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(register.some((r) => r.event === 'crash')).toBe(true);
     expect(register.filter((r) => r.event === 'stop')).toHaveLength(4);
+    // The built-in register view reads the demo's own register: every agent's lives, each ended.
+    const view = JSON.parse((await promisify(execFile)(process.execPath, [main, 'view', 'register', '--dir', join(root, 'fleet')])).stdout);
+    expect(Object.keys(view.agents).sort()).toEqual([...new Set(register.map((r) => r.agent))].sort());
+    for (const a of Object.values(view.agents) as Array<{ state: string }>) expect(a.state).toBe('stopped');
+    const crashed = Object.values(view.dispatches as Record<string, { state: string }>).filter((d) => d.state === 'crashed');
+    expect(crashed.length).toBe(register.filter((r) => r.event === 'crash').length);
+    expect(Object.keys(view.dispatches)).toHaveLength(register.filter((r) => r.event === 'start' || r.event === 'restart').length);
   });
 });
