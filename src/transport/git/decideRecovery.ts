@@ -100,7 +100,7 @@ export const RECOVERY_TABLE: readonly RecoveryRule[] = [
   // files leaves some untracked, possibly empty or cut short. The next pull brings them back whole;
   // a recovery commit must never add a torn copy (it would conflict with the writers' commit when
   // rebased). Untracked inbox files the remote does not hold stay. Removing them changes nothing
-  // the next row reads (it ignores untracked inbox files), so no second look is needed.
+  // the stray-changes row below reads (it ignores untracked inbox files): no second look needed.
   {
     moment: 'start',
     state: 'merger: untracked inbox files the remote branch holds (a pull killed while checking them out, maybe torn)',
