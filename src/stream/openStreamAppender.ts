@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { DEFAULT_MAX_RECORD_BYTES, encodeRecords } from './encodeRecords.js';
-import { fileLock } from './fileLock.js';
+import { fileLock } from '../durable/fileLock.js';
 import { quarantineFragment, type FragmentReport } from './quarantineFragment.js';
 import { readManifestAt, resolveLive } from './compact/manifest.js';
 import { chainHash } from './compact/verifyStreamChain.js';

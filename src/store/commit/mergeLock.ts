@@ -1,6 +1,7 @@
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, fsyncSync, linkSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { FramelogError } from '../../errors.js';
+import { fileLock } from '../../durable/fileLock.js';
 
 /** Who holds a store's merger lock. */
 export interface LockHolder {
@@ -23,6 +24,7 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+/** True when `h` names a process that is running now on this host (another host: assumed alive). */
 function isAlive(h: LockHolder): boolean {
   if (h.host !== hostname()) return true; // cannot tell for another host: assume alive
   try {
@@ -34,13 +36,15 @@ function isAlive(h: LockHolder): boolean {
   return start === undefined ? process.platform !== 'linux' : start === h.start;
 }
 
-function readHolder(path: string): LockHolder | undefined {
+/** The holder written in the lock file (read through our descriptor), or undefined when it names none. */
+function holderIn(fd: number): LockHolder | undefined {
+  const text = readFileSync(fd, 'utf8');
+  if (text.trim() === '') return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // A torn lock (its writer died mid-write) holds no live claim.
-    return { pid: -1, host: hostname(), start: '', since: '' };
+    const h = JSON.parse(text) as Partial<LockHolder>;
+    return typeof h.pid === 'number' && typeof h.host === 'string' ? (h as LockHolder) : undefined;
+  } catch {
+    return undefined; // torn by a holder that died writing it: the kernel has already dropped its lock
   }
 }
 
@@ -51,49 +55,51 @@ export interface MergeLock {
 }
 
 /**
- * Takes the store's merger lock: one merger per store (PROTOCOL §3). A lock whose holder is dead
- * (or whose pid now belongs to another process) is taken over; a live holder is named in the error.
+ * Takes the store's merger lock: one merger per store (PROTOCOL §3).
+ *
+ * The lock is an exclusive `flock(2)` on the file at `path`, held through an open descriptor for
+ * as long as the merger runs: the kernel gives it up when the holder exits or dies (even by
+ * SIGKILL), so there is no stale lock to judge and no takeover to race. The file is never removed
+ * (a removed file would let two processes lock two different files); while held it names the
+ * holder (pid, host, process start time, since), which the error shows to a contender. A file
+ * that names a live process that does not hold the flock was written by an earlier framelog, whose
+ * lock was the file itself (created by link, taken over by rename): it is respected as held.
+ *
+ * Any failure other than "held by another" (a descriptor limit, an I/O error) is thrown as it is:
+ * a contender never removes or rewrites a lock it could not judge.
  */
 export function acquireMergeLock(path: string): MergeLock {
   const me: LockHolder = { pid: process.pid, host: hostname(), start: processStartTime(process.pid) ?? '', since: new Date().toISOString() };
-  const body = JSON.stringify(me) + '\n';
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const tmp = `${path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w', 0o644);
-    writeSync(fd, body);
-    fsyncSync(fd);
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  let held = false;
+  try {
+    if (!fileLock.try(fd, 'ex')) {
+      const h = holderIn(fd);
+      throw new FramelogError(h ? `store is being merged by pid ${h.pid} on ${h.host} since ${h.since} (lock ${path})` : `store is being merged by another process (lock ${path}; it has not written its name yet)`, 'locked');
+    }
+    held = true;
+    const before = holderIn(fd);
+    if (before && !(before.pid === me.pid && before.start === me.start) && isAlive(before)) {
+      throw new FramelogError(`store is being merged by pid ${before.pid} on ${before.host} since ${before.since} (lock ${path}, taken by an earlier framelog that did not use flock)`, 'locked');
+    }
+    ftruncateSync(fd, 0);
+    writeSync(fd, JSON.stringify(me) + '\n', 0);
+  } catch (e) {
+    if (held) fileLock.release(fd);
     closeSync(fd);
-    try {
-      linkSync(tmp, path);
-      unlinkSync(tmp);
-      return { holder: me, release: () => releaseIfMine(path, me) };
-    } catch (e) {
-      unlinkSync(tmp);
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const holder = readHolder(path);
-    if (!holder) continue;
-    if (isAlive(holder)) {
-      throw new FramelogError(`store is being merged by pid ${holder.pid} on ${holder.host} since ${holder.since} (lock ${path})`, 'locked');
-    }
-    // Take over a stale lock: move it aside, then check we moved the one we judged stale.
-    const aside = `${path}.stale.${process.pid}`;
-    try {
-      renameSync(path, aside);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw e;
-    }
-    const moved = readHolder(aside);
-    if (moved && moved.pid !== holder.pid && isAlive(moved)) {
-      try { linkSync(aside, path); } catch { /* someone else holds it now; our next attempt reports them */ }
-    }
-    unlinkSync(aside);
+    throw e;
   }
-  throw new FramelogError(`could not take the merger lock ${path}: it keeps changing hands`, 'locked');
-}
-
-function releaseIfMine(path: string, me: LockHolder): void {
-  const h = readHolder(path);
-  if (h && h.pid === me.pid && h.start === me.start && h.since === me.since) unlinkSync(path);
+  let released = false;
+  return {
+    holder: me,
+    release() {
+      if (released) return;
+      released = true;
+      try {
+        ftruncateSync(fd, 0); // names no holder once given up
+      } finally {
+        closeSync(fd); // drops the flock
+      }
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileLock } from '../fileLock.js';
+import { fileLock } from '../../durable/fileLock.js';
 import { parseInstant } from '../parseInstant.js';
 import { StreamError } from '../StreamError.js';
 import { streamPaths } from '../streamPaths.js';
