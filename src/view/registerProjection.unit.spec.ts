@@ -3,7 +3,7 @@ import type { StreamRecord } from '../stream/index.js';
 import { registerProjection, type RegisterView } from './registerProjection.js';
 
 const project = (records: Array<Record<string, unknown>>): RegisterView =>
-  records.reduce((v, r) => registerProjection.evolve(v, r as StreamRecord), registerProjection.initialState());
+  records.reduce<RegisterView>((v, r) => registerProjection.evolve(v, r as StreamRecord, 'register'), registerProjection.initialState());
 
 describe('the register view', () => {
   it('reads transitions as written, the last one winning', () => {
