@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ndjsonLines } from '../delta/ndjsonLines.js';
 import { FramelogError } from '../errors.js';
+import { StreamError } from '../stream/StreamError.js';
 import { oneLine } from '../delta/validateDelta.js';
 
 /** True when colour may be used on `stream`: a TTY, and `NO_COLOR` unset. */
@@ -40,22 +41,56 @@ export function parseCount(text: string, what: string, min = 1): number {
   return n;
 }
 
+/** Thrown when the reader of our output went away (`| head`): the command stops quietly. */
+export class OutputClosed extends Error {}
+let outputClosed = false;
+
+/** Writes to stdout, waiting when the pipe is full; rejects with {@link OutputClosed} once the reader left. */
+export function out(text: string): Promise<void> {
+  if (outputClosed) return Promise.reject(new OutputClosed());
+  if (text.length === 0) return Promise.resolve();
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', () => {
+      outputClosed = true;
+      process.stdout.emit('drain');
+    });
+  }
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', () => (outputClosed ? reject(new OutputClosed()) : resolve()));
+  });
+}
+
 /**
- * Runs a command body: a {@link FramelogError} becomes `framelog: message` and exit 1; anything
- * else is a bug or an I/O failure, reported with its message (stack with FRAMELOG_DEBUG), exit 2.
+ * The one line a command prints for an error: a {@link FramelogError} or {@link StreamError} says
+ * its own message; a system error names its code once, the call and the file
+ * (`EMFILE: too many open files, open 'x'`), never `EMFILE: EMFILE: …`.
+ */
+export function errorLine(e: unknown): string {
+  const err = e as Error & { code?: unknown };
+  if (e instanceof FramelogError || e instanceof StreamError) return oneLine(err.message);
+  const code = typeof err.code === 'string' ? err.code : '';
+  const message = oneLine(String(err.message ?? e));
+  return code && !message.startsWith(`${code}:`) && !message.includes(`[${code}]`) ? `${code}: ${message}` : message;
+}
+
+/**
+ * Runs a command body: a {@link FramelogError} becomes `framelog: message` and its exit status
+ * (the error table); a {@link StreamError} exits 1; anything else is a bug or an I/O failure,
+ * reported in one line (stack with FRAMELOG_DEBUG), exit 2. A reader that went away (`| head`)
+ * ends the command quietly.
  */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
     } catch (e) {
-      const err = e as Error & { code?: string };
-      if (e instanceof FramelogError) {
-        process.stderr.write(`${style.red('framelog:', process.stderr)} ${oneLine(err.message)}\n`);
-        process.exitCode = e.exitCode;
-      } else {
-        process.stderr.write(`framelog: ${err.code ? err.code + ': ' : ''}${oneLine(err.message)}\n`);
-        if (process.env.FRAMELOG_DEBUG) process.stderr.write(`${err.stack}\n`);
+      if (e instanceof OutputClosed) return;
+      process.stderr.write(`${style.red('framelog:', process.stderr)} ${errorLine(e)}\n`);
+      if (e instanceof FramelogError) process.exitCode = e.exitCode;
+      else if (e instanceof StreamError) process.exitCode = 1;
+      else {
+        if (process.env.FRAMELOG_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
         process.exitCode = 2;
       }
     }

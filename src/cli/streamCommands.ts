@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
+import { action, out, readStdin } from './output.js';
 import {
   DEFAULT_MAX_RECORD_BYTES,
   StreamError,
@@ -176,21 +177,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Runs a command body: any error becomes `framelog: message` on stderr and exit code 1 (shared by the query, view and compact commands). */
-export function run<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      if (err instanceof OutputClosed) return;
-      const e = err as NodeJS.ErrnoException;
-      const msg = err instanceof StreamError ? e.message : `${e.code ? e.code + ': ' : ''}${e.message}`;
-      process.stderr.write(`framelog: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
-      if (process.env.FRAMELOG_DEBUG) process.stderr.write(`${e.stack}\n`);
-      process.exitCode = 1;
-    }
-  };
-}
+/** The stream commands' runner: the CLI's one {@link action}. */
+export const run = action;
 
 function existingStream(dir: string, stream: string) {
   const paths = streamPaths(dir, stream);
@@ -245,31 +233,6 @@ function corruptReporter() {
   };
 }
 
-/** Thrown when the reader of our output went away (`| head`): the command stops quietly. */
-class OutputClosed extends Error {}
-let outputClosed = false;
-
-/** Writes to stdout, waiting when the pipe is full. */
-function out(text: string): Promise<void> {
-  if (outputClosed) return Promise.reject(new OutputClosed());
-  if (text.length === 0) return Promise.resolve();
-  if (process.stdout.listenerCount('error') === 0) {
-    process.stdout.on('error', () => {
-      outputClosed = true;
-      process.stdout.emit('drain');
-    });
-  }
-  return new Promise((resolve, reject) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', () => (outputClosed ? reject(new OutputClosed()) : resolve()));
-  });
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 function bold(text: string): string {
   return process.stdout.isTTY && !process.env.NO_COLOR ? `\u001b[1m${text}\u001b[22m` : text;
