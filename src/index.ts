@@ -73,7 +73,7 @@ export type { FramelogServer } from './server/createServer.js';
 // Transports (each engine's client library is loaded only when its transport is opened).
 export { openTransport, resolveTransportConfig } from './transport/openTransport.js';
 export { runTransportMerger, type TransportMergerOptions } from './transport/runTransportMerger.js';
-export { TRANSPORT_NAMES, type Transport, type TransportConfig, type TransportName } from './transport/transport.js';
+export { TRANSPORT_NAMES, type Transport, type TransportConfig, type TransportName, type TransportDurability, type MergerHooks, type Failover, type MergerLease, type LeaseOptions } from './transport/transport.js';
 
 // Errors.
 export { FramelogError } from './errors.js';

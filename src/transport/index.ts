@@ -1,4 +1,4 @@
-export type { Transport, Arrival, PutOutcome, TransportConfig, TransportName, LeaseOptions, MergerLease, PublishedHead, PublishedMerge } from './transport.js';
+export type { Transport, Arrival, PutOutcome, TransportConfig, TransportName, TransportDurability, MergerHooks, Failover, LeaseOptions, MergerLease, PublishedHead, PublishedMerge } from './transport.js';
 export { TRANSPORT_NAMES, ENGINE_TRANSPORTS } from './transport.js';
 export { transportKey, parseTransportKey } from './transportKey.js';
 export { runTransportMerger, type TransportMergerOptions } from './runTransportMerger.js';

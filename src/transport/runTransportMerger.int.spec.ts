@@ -27,7 +27,7 @@ function memoryTransport() {
     send(b) { pending.set(`m${next++}`, b); },
     async put(deltas) { return deltas.map((b) => { t.send(b); return { id: `m${next - 1}`, duplicate: false }; }); },
     async pull(): Promise<Arrival[]> { log.push('pull'); return [...pending].map(([id, b]) => ({ id, bytes: b })); },
-    commitMerge(r: MergeRecord) { log.push(`commit ${r.frame}`); },
+    merger: { async begin() { return () => undefined; }, committed(r: MergeRecord) { log.push(`commit ${r.frame}`); } },
     async ack(ids) {
       log.push(`ack ${ids.join(',')}`);
       if (t.failAck) throw new Error('remote down');

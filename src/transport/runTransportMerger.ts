@@ -46,7 +46,7 @@ export interface TransportMergerOptions {
 
 /**
  * The merger of every transport: `pull` → land in the inbox (`landDeltas`, named by identity +
- * hash, so landing again is a no-op) → merge, with the transport's `commitMerge` after each merge
+ * hash, so landing again is a no-op) → merge, with the transport's `merger.committed` after each merge
  * is whole → `ack` what the merges took. A crash anywhere redelivers, and nothing is applied twice
  * (a redelivered copy of an applied identity is archived as a duplicate). Before the first merge,
  * the transport repairs its own state, the core finishes or undoes a half merge, and the transport
@@ -73,7 +73,7 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
   let endSession: () => void = () => undefined;
   let merger: Merger;
   try {
-    endSession = (await transport.prepareMerger?.()) ?? endSession;
+    endSession = (await transport.merger?.begin()) ?? endSession;
     merger = openMergerOn(ctx);
   } catch (e) {
     endSession();
@@ -83,7 +83,7 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
   let primary: unknown;
   try {
     if (lease && !(await syncLeaseHolder(ctx, transport.failover!, lease, merger, opts, retry))) return [];
-    await transport.recoverMerger?.();
+    await transport.merger?.recovered?.();
     const pipeline = createMergerPipeline(ctx, transport, merger, lease, { through: opts.through, watch: opts.watch === true, now, keepPublished: opts.keepPublished, onMerge: opts.onMerge }, retry);
     if (opts.watch) {
       await watchMergerLoop(ctx, transport, merger, pipeline, lease, { signal: opts.signal, writers: opts.writers, frameTimeoutMs: opts.frameTimeoutMs, pollMs, now }, retry);

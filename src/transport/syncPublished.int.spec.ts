@@ -36,7 +36,7 @@ describe.skipIf(!ok)('catching up with the published merges (through redis)', ()
       // A loses the lease but, unaware, merges frame 2 from what it had pulled: a merge nobody published.
       await writer.put([delta(2, 'w1'), delta(2, 'w2', 5)]);
       const stale = await open();
-      await stale.prepareMerger?.();
+      await stale.merger?.begin();
       landDeltas(a, (await stale.pull()).map((x) => x.bytes));
       await stale.close();
       const m = openMergerOn(a);

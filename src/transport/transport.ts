@@ -31,7 +31,7 @@ export interface Arrival {
  * identity it has seen with other content is never dropped, so the merger records the conflict.
  *
  * The merger side runs {@link runTransportMerger}: `pull` → land in the store's inbox → merge
- * (`commitMerge` after each merge is whole) → `ack`, in that order, so a crash anywhere redelivers
+ * (`merger.committed` after each merge is whole) → `ack`, in that order, so a crash anywhere redelivers
  * and landing (named by identity + hash) is idempotent.
  */
 export interface Transport {
@@ -42,26 +42,36 @@ export interface Transport {
   put(deltas: Uint8Array[]): Promise<PutOutcome[]>;
   /** Merger side: claims what is pending and not yet landed (a transport that delivers into the store's own inbox returns nothing). */
   pull(): Promise<Arrival[]>;
-  /** Merger side, synchronous: called after each merge is whole, before the next starts (git commits "merge frame N" here). */
-  commitMerge?(record: MergeRecord): void;
   /** Merger side: after a merge round committed, acknowledges the arrivals it took (git publishes the merge commits). */
   ack(ids: string[]): Promise<void>;
   /** Calls `onArrival` whenever new deltas may be pending, until `signal` aborts. */
   watch(onArrival: () => void, signal: AbortSignal): void;
   /**
-   * Merger side: takes the transport's merger lock and repairs its own state after a crash, before
-   * the store is opened for merging; returns what ends the session (releases the lock).
+   * What a transport does around the merges of one merger session (git: its clone's lock,
+   * recovery and a commit per merge; Redis and NATS: a fresh consumer session). Absent: nothing.
    */
-  prepareMerger?(): Promise<() => void>;
-  /** Merger side: runs once the store has recovered (the core finished or undid a half merge): commits what the last record covers. */
-  recoverMerger?(): Promise<void>;
+  readonly merger?: MergerHooks;
   /**
    * Failover across hosts (postgres, redis, nats): a lease in the transport's own engine and the
    * published merges a merger taking over catches up from. A transport without it relies on
-   * `prepareMerger`'s local lock and has one merger host.
+   * the local merger lock (`merger.begin`) and has one merger host.
    */
   readonly failover?: Failover;
   close(): Promise<void>;
+}
+
+/** The merger-session capability of a transport: see {@link Transport.merger}. */
+export interface MergerHooks {
+  /**
+   * Before the store is opened for merging: takes the transport's merger lock (git), starts a
+   * consumer session (Redis, NATS), repairs the transport's own state after a crash. Returns what
+   * ends the session (releases the lock).
+   */
+  begin(): Promise<() => void>;
+  /** Once the store has recovered (the core finished or undid a half merge): commits what the last record covers (git). */
+  recovered?(): Promise<void>;
+  /** Synchronous, after each merge is whole and before the next starts (git commits "merge frame N" here). */
+  committed?(record: MergeRecord): void;
 }
 
 /**
@@ -72,7 +82,7 @@ export interface Failover {
   /**
    * Failover across hosts: waits until this merger holds the lease kept in the transport's own
    * engine (PostgreSQL advisory lock, Redis `SET NX PX`, NATS KV key with a TTL), then keeps it
-   * renewed until `release`. A transport without it relies on `prepareMerger`'s local lock.
+   * renewed until `release`. A transport without it relies on the local merger lock (`merger.begin`).
    */
   acquireLease(options: LeaseOptions): Promise<MergerLease>;
   /**

@@ -47,7 +47,7 @@ async function givenPulled(frames: number[]) {
 /** Merges what is pending in the merger's store and commits each merge, without pushing (a merger that dies next). */
 function mergeWithoutPushing(store: string, m: Awaited<ReturnType<typeof openGitTransport>>): void {
   const merger = openMergerOn(openStoreContext(store));
-  for (const r of merger.merge({ now: () => NOW })) m.commitMerge!(r);
+  for (const r of merger.merge({ now: () => NOW })) m.merger!.committed!(r);
   merger.close();
 }
 
@@ -308,9 +308,9 @@ describe('git transport', () => {
   it('refuses to run two mergers on one clone, and a writer clone cannot merge', async () => {
     const t = await fresh();
     const m1 = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
-    const release = await m1.prepareMerger!();
+    const release = await m1.merger!.begin();
     const m2 = await openGitTransport({ url: t.url, dir: t.store, role: 'merger' });
-    await expect(m2.prepareMerger!()).rejects.toThrow(/in use/);
+    await expect(m2.merger!.begin()).rejects.toThrow(/in use/);
     release();
     const w = await openGitTransport({ url: t.url, dir: join(t.dir, 'w9') });
     await expect(w.pull()).rejects.toThrow(/writer's clone/);

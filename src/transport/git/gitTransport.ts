@@ -179,18 +179,22 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       return out;
     }),
 
-    async prepareMerger() {
-      mergerOnly('merge');
-      mergerLock ??= await takeLock(join(gitDir, 'framelog-merger.lock'), `merger clone ${dir}`, 0);
-      await recover('start');
-      return () => {
-        mergerLock?.release();
-        mergerLock = undefined;
-      };
-    },
-
-    async recoverMerger() {
-      await recover('store-recovered');
+    merger: {
+      async begin() {
+        mergerOnly('merge');
+        mergerLock ??= await takeLock(join(gitDir, 'framelog-merger.lock'), `merger clone ${dir}`, 0);
+        await recover('start');
+        return () => {
+          mergerLock?.release();
+          mergerLock = undefined;
+        };
+      },
+      async recovered() {
+        await recover('store-recovered');
+      },
+      committed(record: MergeRecord) {
+        commitAll(mergeMessage(record), ['inbox', 'quarantine', 'journal', 'snapshots', segmentName(record.frame)]);
+      },
     },
 
     async pull(): Promise<Arrival[]> {
@@ -199,10 +203,6 @@ export async function openGitTransport(o: GitTransportOptions): Promise<GitTrans
       if ((await ahead()) > 0) await rebaseOwn();
       else await git(dir, ['merge', '--quiet', '--ff-only', upstream]);
       return []; // the writers' delta files are now in this working tree's inbox: nothing to land
-    },
-
-    commitMerge(record: MergeRecord) {
-      commitAll(mergeMessage(record), ['inbox', 'quarantine', 'journal', 'snapshots', segmentName(record.frame)]);
     },
 
     async ack() {

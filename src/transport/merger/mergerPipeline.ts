@@ -93,7 +93,7 @@ export function createMergerPipeline(ctx: StoreContext, transport: Transport, me
         now: o.now,
         onCommit: (r) => {
           if (tap) unpublished.push(tap.take(r));
-          transport.commitMerge?.(r);
+          transport.merger?.committed?.(r);
         },
       });
       if (o.watch) ackOwed = !(await retry.tolerate(ackTaken));

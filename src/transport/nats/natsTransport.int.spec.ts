@@ -65,25 +65,25 @@ describe.skipIf(!ok)('nats transport', () => {
     const outcomes = await writer.put(sent);
     expect(outcomes.map((o) => o.id)).toEqual(sent.map((b) => transportKey(b)));
     expect(outcomes.every((o) => !o.duplicate)).toBe(true);
-    await merger.prepareMerger!();
+    await merger.merger!.begin();
     const got = await merger.pull();
     expect(got.map((a) => hex(a.bytes)).sort()).toEqual(sent.map(hex).sort());
     expect(await merger.pull()).toEqual([]); // nothing new in this session
     await merger.ack([...got.map((a) => a.id), '999999', 'not-an-id']); // unknown ids are ignored
     expect(await stores.pendingCount(writer)).toBe(0);
-    await merger.prepareMerger!(); // a new session: nothing left to deliver
+    await merger.merger!.begin(); // a new session: nothing left to deliver
     expect(await merger.pull()).toEqual([]);
   });
 
   it('a new merger session gets every unacknowledged delta again at once (not after the ack wait)', async () => {
     const t = await stores.open({ ackWaitMs: 60_000 });
     await t.put([delta(1, 'w1'), delta(2, 'w1'), delta(3, 'w1')]);
-    await t.prepareMerger!();
+    await t.merger!.begin();
     const first = await t.pull();
     expect(first).toHaveLength(3);
     await t.ack([first.find((a) => hex(a.bytes) === hex(delta(2, 'w1')))!.id]);
     const started = Date.now();
-    await t.prepareMerger!(); // the merger restarted
+    await t.merger!.begin(); // the merger restarted
     const again = await t.pull();
     expect(Date.now() - started).toBeLessThan(5000);
     expect(again.map((a) => hex(a.bytes)).sort()).toEqual([delta(1, 'w1'), delta(3, 'w1')].map(hex).sort());
@@ -109,7 +109,7 @@ describe.skipIf(!ok)('nats transport', () => {
     const t = await stores.open({ duplicateWindowMs: 1500 });
     const a = delta(1, 'w1');
     await t.put([a]);
-    await t.prepareMerger!();
+    await t.merger!.begin();
     const got = await t.pull();
     await t.ack(got.map((x) => x.id));
     expect(await stores.pendingCount(t)).toBe(0);
@@ -140,7 +140,7 @@ describe.skipIf(!ok)('nats transport', () => {
     expect(await stores.pendingCount(t)).toBe(0);
     const [o] = await t.put([fits]);
     expect(o.duplicate).toBe(false);
-    await t.prepareMerger!();
+    await t.merger!.begin();
     const [back] = await t.pull();
     expect(back.bytes.byteLength).toBe(limit);
     expect(Buffer.compare(Buffer.from(back.bytes), fits)).toBe(0);

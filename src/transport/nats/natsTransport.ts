@@ -122,11 +122,13 @@ export async function openNatsTransport(o: NatsTransportOptions): Promise<NatsTr
       const known = checkDeltaSizes(maxPayload(), deltas);
       return publishDeltas(js, names, deltas, known, { timeoutMs, attempts: o.publishAttempts ?? 5 });
     },
-    async prepareMerger() {
-      await newSession();
-      return () => {
-        session = undefined;
-      };
+    merger: {
+      async begin() {
+        await newSession();
+        return () => {
+          session = undefined;
+        };
+      },
     },
     async pull() {
       return (session ?? (await newSession())).pull();

@@ -74,7 +74,7 @@ describe.skipIf(!ok)('redis transport', () => {
     expect(await client().hlen(writer.keys.pending)).toBe(0);
     expect(await client().xpending(writer.keys.deltas, 'mergers')).toEqual([0, null, null, null]);
     // A new session of the same merger finds nothing left.
-    await merger2.prepareMerger!();
+    await merger2.merger!.begin();
     expect(await merger2.pull()).toEqual([]);
   });
 

@@ -111,9 +111,11 @@ export async function openRedisTransport(o: RedisTransportOptions): Promise<Redi
     put: (deltas) => guard(putRedisDeltas(redis, keys, deltas, maxDeltaBytes)),
     pull: () => guard(consumer.pull()),
     ack: (ids) => guard(consumer.ack(ids)),
-    async prepareMerger() {
-      consumer.newSession();
-      return () => undefined;
+    merger: {
+      async begin() {
+        consumer.newSession();
+        return () => undefined;
+      },
     },
     watch(onArrival, signal) {
       if (signal.aborted || closing) return;
