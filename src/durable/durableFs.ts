@@ -102,13 +102,21 @@ export function createFileDurable(path: string, data: Uint8Array, { syncDir = tr
 const NOATIME = constants.O_NOATIME ?? 0;
 let noatimeRefused = false;
 
+/** A file over the size its reader accepts: nothing of it was read. */
+export class FileTooLarge extends Error {
+  constructor(readonly path: string, readonly size: number, readonly limit: number) {
+    super(`${path} is ${size} bytes, over ${limit}`);
+  }
+}
+
 /**
  * Reads a whole file without touching its access time (`O_NOATIME`, where the system allows it:
  * the caller must own the file). A merger reads every inbox file once; on a filesystem mounted
  * `relatime`, the first read of a new file dirties its inode, and the journal commit that follows
- * makes removing the file after the merge several times slower.
+ * makes removing the file after the merge several times slower. A file over `maxBytes` (its size
+ * when opened) throws {@link FileTooLarge} before a byte is read.
  */
-export function readFileNoAtime(path: string): Buffer {
+export function readFileNoAtime(path: string, maxBytes = Number.MAX_SAFE_INTEGER): Buffer {
   let fd: number;
   try {
     fd = openSync(path, noatimeRefused ? constants.O_RDONLY : constants.O_RDONLY | NOATIME);
@@ -119,6 +127,7 @@ export function readFileNoAtime(path: string): Buffer {
   }
   try {
     const size = fstatSync(fd).size;
+    if (size > maxBytes) throw new FileTooLarge(path, size, maxBytes);
     const buf = Buffer.allocUnsafe(size);
     let got = 0;
     while (got < size) {

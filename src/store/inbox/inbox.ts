@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { readFileNoAtime } from '../../durable/durableFs.js';
+import { FileTooLarge, readFileNoAtime } from '../../durable/durableFs.js';
 import { ndjsonLines } from '../../delta/ndjsonLines.js';
 import { join } from 'node:path';
 import type { Plan } from '../../delta/plan.js';
@@ -85,11 +85,23 @@ function scanBatch(source: string, buf: Buffer, plan: Plan, out: Scanned): void 
   for (const { line, bytes } of ndjsonLines(buf)) judge(batchLineName(source, line), source, bytes, plan, out, true);
 }
 
+/**
+ * The largest batch file a merger reads (a whole-file delta is held to the plan's `maxDeltaBytes`):
+ * 256 MiB, or one `maxDeltaBytes` when the plan allows more. A larger file is set aside in
+ * quarantine, unread, with the reason: split it into several batches.
+ */
+export const maxBatchBytes = (plan: Plan): number => Math.max(256 * 1024 * 1024, plan.maxDeltaBytes);
+
 function scanOne(dir: string, name: string, plan: Plan): Scanned | undefined {
+  const batch = name.endsWith('.ndjson');
   let bytes: Buffer;
   try {
-    bytes = readFileNoAtime(join(dir, name));
+    bytes = readFileNoAtime(join(dir, name), batch ? maxBatchBytes(plan) : plan.maxDeltaBytes);
   } catch (e) {
+    if (e instanceof FileTooLarge) {
+      const rule = batch ? `batch file is ${e.size} bytes, over the ${e.limit} a merger reads (split it into several batches)` : `delta is ${e.size} bytes, over maxDeltaBytes (${e.limit})`;
+      return { valid: [], bad: [{ name, source: name, why: describeProblem({ field: '', rule }) }] };
+    }
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // moved meanwhile; the next scan sees where
     throw e;
   }
