@@ -28,7 +28,7 @@ export type { ConflictFilter, EventFilter } from './store/history/journalQueries
 // What deltas, plans, states and records are.
 export type { Delta, ValidDelta, DeltaRef, JsonValue, JsonObject } from './delta/types.js';
 export { parsePlan, DEFAULT_PLAN, type Plan, type ShapeRule } from './delta/plan.js';
-export { validateDelta, parseDelta, MAX_FRAME, type DeltaCheck, type DeltaProblem } from './delta/validateDelta.js';
+export { validateDelta, parseDelta, MAX_FRAME, MAX_COUNTER_STEP, type DeltaCheck, type DeltaProblem } from './delta/validateDelta.js';
 export { canonicalJson } from './delta/canonicalJson.js';
 export { contentHash } from './delta/contentHash.js';
 export type { State } from './merge/canonicalState.js';

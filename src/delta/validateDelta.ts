@@ -12,6 +12,12 @@ export const MAX_DEPTH = 64;
  * up to 2^53 − 1, and the merger must still be able to name the frame after the last one it closed.
  */
 export const MAX_FRAME = Number.MAX_SAFE_INTEGER - 1;
+/**
+ * The largest counter increment, in size: 2^53. A counter is a sum of increments; bounding each
+ * keeps every sum finite (it would take 2^970 of them to overflow), so merge, replay and verify can
+ * never disagree over an infinite or NaN total.
+ */
+export const MAX_COUNTER_STEP = 2 ** 53;
 const FRAME_RULE = `bad frame: must be an integer from 0 to ${MAX_FRAME} (2^53 − 2, so the frame after it is still exact)`;
 
 /** Why a delta was refused: the field (a dotted path) and the rule it broke. */
@@ -119,7 +125,7 @@ function collectCounters(out: Array<[string, number]>, field: string, v: JsonVal
   for (const name of Object.keys(obj).sort()) {
     checkName(field, name);
     const n = obj[name];
-    if (typeof n !== 'number') refuse(`${field}.${name}`, `bad counters: must be a finite number (got ${showValue(n)})`);
+    if (typeof n !== 'number' || !(Math.abs(n) <= MAX_COUNTER_STEP)) refuse(`${field}.${name}`, `bad counters: must be a finite number from -2^53 to 2^53, so no sum of them can overflow (got ${showValue(n)})`);
     out.push([name, n as number]);
   }
 }

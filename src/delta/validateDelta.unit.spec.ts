@@ -21,6 +21,12 @@ describe('validateDelta', () => {
     expect(reason({ ...ok, frame: null })).toMatch(/^frame: bad frame/);
     expect(reason({ ...ok, frame: 1.5 })).toMatch(/^frame: bad frame/);
     expect(reason({ ...ok, counters: { ok: '1' } })).toMatch(/^counters\.ok: bad counters/);
+    // Counter steps are bounded so that no sum overflows (issue #20 point 8): 2^53 is the largest.
+    expect(reason({ ...ok, counters: { big: 2 ** 53, small: -(2 ** 53), f: 0.25 } })).toBe('ok');
+    expect(reason({ ...ok, counters: { big: 1.7976931348623157e308 } })).toBe('counters.big: bad counters: must be a finite number from -2^53 to 2^53, so no sum of them can overflow (got 1.7976931348623157e+308)');
+    expect(reason({ ...ok, counters: { big: -(2 ** 53) - 2 } })).toMatch(/^counters\.big: bad counters: must be a finite number from -2\^53 to 2\^53/);
+    expect(reason({ ...ok, frame: 2 ** 53 - 1 })).toMatch(/^frame: bad frame: must be an integer from 0 to 9007199254740990/);
+    expect(reason({ ...ok, frame: 2 ** 53 - 2 })).toBe('ok');
     expect(reason({ ...ok, writer: '../../etc' })).toMatch(/^writer: bad writer/);
     expect(reason({ ...ok, writer: '..' })).toMatch(/^writer: bad writer/);
     expect(reason({ ...ok, writer: 'x'.repeat(129) })).toMatch(/^writer: bad writer/);
