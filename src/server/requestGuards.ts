@@ -41,6 +41,12 @@ export interface GuardConfig {
  * (403), answers CORS preflights for allow-listed origins, and adds the CORS headers for them.
  */
 export function checkHostAndOrigin(req: FastifyRequest, reply: FastifyReply, cfg: GuardConfig): boolean {
+  // RFC 9112 §3.2: a request with more than one Host field is answered 400 (which one to trust is
+  // exactly what a request-smuggling probe asks).
+  let hosts = 0;
+  const raw = req.raw.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
+  if (hosts > 1) throw new ApiError(400, 'bad-request', `${hosts} Host header fields: a request carries exactly one`);
   const host = parseHostHeader(req.headers.host ?? '');
   if (!host || !cfg.hosts.has(host.name)) {
     throw new ApiError(421, 'host-not-allowed', `Host ${JSON.stringify((req.headers.host ?? '').slice(0, 80))} is not one this server answers to (start it with --allow-host NAME to add one)`);

@@ -175,6 +175,18 @@ describe('Host and Origin (DNS rebinding, cross-site pages) and CORS', () => {
     }
   });
 
+  it('refuses a request with two Host fields with 400 (RFC 9112), whatever they say', async () => {
+    for (const [a, b] of [[`127.0.0.1:${s.port}`, `127.0.0.1:${s.port}`], [`127.0.0.1:${s.port}`, 'attacker.example']]) {
+      const sock = net.connect(s.port, '127.0.0.1');
+      let got = '';
+      sock.on('data', (d) => (got += d));
+      sock.write(`GET /api/health HTTP/1.1\r\nHost: ${a}\r\nHost: ${b}\r\nConnection: close\r\n\r\n`);
+      await new Promise<void>((resolve) => sock.on('close', () => resolve()));
+      expect(got).toMatch(/^HTTP\/1.1 400/);
+      expect(got).toContain('2 Host header fields');
+    }
+  });
+
   it('refuses a foreign Origin with 403; the same origin passes', async () => {
     for (const origin of ['https://attacker.example', 'null', `http://localhost:${s.port + 1}`, `http://attacker.example:${s.port}`, 'file://', 'chrome-extension://abc']) {
       refused(await request(s, 'GET', '/api/health', { headers: { origin } }), 403, 'origin-not-allowed');
