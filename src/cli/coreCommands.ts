@@ -135,6 +135,7 @@ export function registerCoreCommands(program: Command): void {
       const report = verifyStore(ctx);
       const streams = await verifyStreams(ctx.layout.root); // segments and hash chains of streams/
       Object.assign(report, { streams: streams.streams, streamSegments: streams.segments, faults: [...report.faults, ...streams.faults], ok: report.ok && streams.faults.length === 0 });
+      if (!o.json) for (const c of report.caches) process.stderr.write(`${style.yellow('cache')} ${c.file}: ${c.message}\n`);
       if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
       else if (report.ok) process.stdout.write(`${style.green('ok')}: ${report.merges} merges, ${report.deltas} archived deltas, ${report.snapshots} snapshots, ${streams.streams} streams (${streams.segments} segments) verified\n`);
       else {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,20 @@ describe('answers that are not silently wrong', () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/receipts is a stream that is not in this query \(add --join receipts:KEY/);
     expect(run(['query', 'audit', '--where', 'worker=T2']).out).toMatch(/"worker":"T2"/);
+  });
+
+  it('a merge record duplicated by hand: state refuses instead of answering from the wrong record; verify names it', () => {
+    const copy = join(root, 'dup');
+    cpSync(store, copy, { recursive: true });
+    const journal = join(copy, 'journal/merges.ndjson');
+    appendFileSync(journal, readFileSync(journal, 'utf8').split('\n')[1] + '\n'); // frame 2's record again, after frame 3's
+    const state = spawnSync(process.execPath, [CLI, 'state', '--dir', copy], { encoding: 'utf8' });
+    expect(state.status).toBe(1);
+    expect(state.stdout).toBe('');
+    expect(state.stderr).toMatch(/^framelog: journal\/merges\.ndjson: the record at byte \d+ closes frame 2, not after frame 3 .*framelog verify names it\n$/);
+    const verify = spawnSync(process.execPath, [CLI, 'verify', '--dir', copy, '--json'], { encoding: 'utf8' });
+    expect(verify.status).toBe(1);
+    expect(JSON.parse(verify.stdout).faults).toContainEqual(expect.objectContaining({ file: 'journal/merges.ndjson', line: 4, frame: 2 }));
   });
 
   it('a frame past 2^53 − 2 is refused with the number as written and the rule', () => {

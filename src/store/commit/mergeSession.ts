@@ -2,6 +2,7 @@ import { identityKey } from '../../delta/identity.js';
 import type { MergeState } from '../../merge/mergeState.js';
 import type { CheckpointClock } from './checkpoints.js';
 import { lineHash } from '../history/journalFile.js';
+import { writeSnapshot } from '../history/snapshots.js';
 import { PlanHistory } from '../planHistory.js';
 import type { InboxCache } from '../inbox/inbox.js';
 import { loadStateAt, readMergeRecords, type LoadInfo } from '../history/stateAt.js';
@@ -33,6 +34,8 @@ export interface MergeSession {
   sizes?: MergeIntent['sizes'];
   /** Journal lines appended since the journals were last made durable (see `lazyJournals.ts`). */
   lag: JournalLag;
+  /** Snapshots found unreadable (cut short by a power failure) and written again when the merger opened. */
+  repairedSnapshots: number[];
 }
 
 /** Loads the merger's working state from the journal, snapshots and archive. */
@@ -40,10 +43,20 @@ export function loadMergeSession(ctx: StoreContext): MergeSession {
   const records = readMergeRecords(ctx);
   const history = PlanHistory.load(ctx);
   const index = openJournalIndex(ctx, { repair: true });
-  const info: LoadInfo = { checkpointStateBytes: 0, replayedMerges: 0, replayedBytes: 0 };
+  const info: LoadInfo = { checkpointStateBytes: 0, replayedMerges: 0, replayedBytes: 0, unreadableSnapshots: [] };
   let state;
+  const repairedSnapshots: number[] = [];
   try {
     state = loadStateAt(ctx, undefined, history, index, info);
+    // A snapshot is a cache: one a power failure cut short is written again from the log, so a
+    // reader (and verify) finds it whole.
+    for (const f of new Set(info.unreadableSnapshots)) {
+      const i = index.lastAtOrBelow(f);
+      if (i < 0 || index.frameAt(i) !== f) continue;
+      const at = loadStateAt(ctx, f, history, index);
+      writeSnapshot(ctx.layout, at, lineHash(index.read(i, i)[0].text), history.keysChangedBy(f));
+      repairedSnapshots.push(f);
+    }
   } finally {
     index.close();
   }
@@ -51,5 +64,5 @@ export function loadMergeSession(ctx: StoreContext): MergeSession {
   const last = records.at(-1);
   // The replay since the snapshot it started from is exactly what the clock counts.
   const clock: CheckpointClock = { bytesSince: info.replayedBytes, mergesSince: info.replayedMerges, stateBytes: info.checkpointStateBytes };
-  return { state, head: last ? lineHash(last.text) : null, clock, history, inbox: new Map(), lag: noLag() };
+  return { state, head: last ? lineHash(last.text) : null, clock, history, inbox: new Map(), lag: noLag(), repairedSnapshots };
 }

@@ -100,11 +100,21 @@ export function openJournalIndex(ctx: StoreContext, { repair = false } = {}): Jo
   }
   if (jfd < 0) n = 0;
   // Index the journal's tail past the last trusted entry.
+  // Frames only go up: a line that does not (a record duplicated or moved by hand) is refused here,
+  // before a binary search over it could answer with the wrong state; verify names it.
   const tail: Entry[] = [];
   let pos = n > 0 ? lineAt(jfd, stored(n - 1).offset, end).next : 0;
+  let last = n > 0 ? stored(n - 1).frame : -1;
   while (jfd >= 0 && pos < end) {
     const { text, next } = lineAt(jfd, pos, end);
-    tail.push({ frame: frameOf(text, pos), offset: pos });
+    const frame = frameOf(text, pos);
+    if (frame <= last) {
+      closeSync(jfd);
+      if (ifd >= 0) closeSync(ifd);
+      throw new FramelogError(`journal/merges.ndjson: the record at byte ${pos} closes frame ${frame}, not after frame ${last} (a record duplicated, moved or edited): framelog verify names it`, 'corrupt-journal');
+    }
+    last = frame;
+    tail.push({ frame, offset: pos });
     pos = next;
   }
   if (repair && ifd >= 0) {

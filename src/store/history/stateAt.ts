@@ -41,16 +41,22 @@ export interface LoadInfo {
   /** Merges replayed after that snapshot, and the bytes of their archived deltas. */
   replayedMerges: number;
   replayedBytes: number;
+  /** Frames whose snapshot file is there but unreadable (cut short by a power failure): skipped, to be rewritten by a merger. */
+  unreadableSnapshots?: number[];
 }
 
 /**
  * Decodes the snapshot of checkpoint record `rec` when it is whole, anchored to that record and
  * hashes to its `state_sha256`; else undefined (a cache miss).
  */
-function trySnapshot(ctx: StoreContext, rec: JournalLine<MergeRecord>, keys: ItemKeys): { state: MergeState; bytes: number } | undefined {
+function trySnapshot(ctx: StoreContext, rec: JournalLine<MergeRecord>, keys: ItemKeys, info?: LoadInfo): { state: MergeState; bytes: number } | undefined {
   if (rec.value.state_sha256 === undefined) return undefined;
   const snap = readSnapshot(ctx.layout, rec.value.frame);
-  if (!snap || snap.snapshot.record_sha256 !== lineHash(rec.text)) return undefined;
+  if (!snap) {
+    if (existsSync(join(ctx.layout.root, snapshotName(rec.value.frame)))) info?.unreadableSnapshots?.push(rec.value.frame);
+    return undefined;
+  }
+  if (snap.snapshot.record_sha256 !== lineHash(rec.text)) return undefined;
   try {
     const state = decodeSnapshot(snap.snapshot, keys);
     const text = stateJson(state);
@@ -77,7 +83,7 @@ export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHis
     const floor = Math.max(0, target - SNAPSHOT_PROBE);
     for (let i = target; i >= floor && !state; i--) {
       if (!existsSync(join(ctx.layout.root, snapshotName(idx.frameAt(i))))) continue;
-      const got = trySnapshot(ctx, idx.read(i, i)[0], history.planAt(idx.frameAt(i)).keys);
+      const got = trySnapshot(ctx, idx.read(i, i)[0], history.planAt(idx.frameAt(i)).keys, info);
       if (got) {
         state = got.state;
         from = i + 1;
@@ -90,7 +96,7 @@ export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHis
       for (const f of listSnapshotFrames(ctx.layout).filter((f) => f <= targetFrame).reverse()) {
         const i = idx.lastAtOrBelow(f);
         if (i < 0 || idx.frameAt(i) !== f) continue;
-        const got = trySnapshot(ctx, idx.read(i, i)[0], history.planAt(f).keys);
+        const got = trySnapshot(ctx, idx.read(i, i)[0], history.planAt(f).keys, info);
         if (got) {
           state = got.state;
           from = i + 1;
