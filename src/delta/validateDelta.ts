@@ -239,7 +239,7 @@ export function parseDelta(bytes: Uint8Array, plan: Plan): DeltaCheck {
     return { ok: false, problem: { field: '', rule: `not JSON: ${(e as Error).message}` } };
   }
   const check = validateDelta(raw, plan);
-  if (!check.ok && check.problem.field === 'frame') {
+  if (!check.ok && check.problem.field === 'frame' && check.problem.rule.startsWith(FRAME_RULE)) {
     // JSON.parse rounds a frame past 2^53: name the number as written.
     const written = /"frame"\s*:\s*(-?[0-9][0-9.eE+-]*)/.exec(text)?.[1];
     if (written !== undefined) return { ok: false, problem: { ...check.problem, rule: `${FRAME_RULE} (got ${written})` } };
