@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, readSync, renameSync, unlinkSync, writeSync, fstatSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { dropTemp } from './sweepTemps.js';
 
 /** fsyncs a directory, so that names created, renamed or removed in it survive a power loss. */
 export function fsyncDir(dir: string): void {
@@ -66,17 +67,13 @@ export function writeNewFileSynced(path: string, data: Uint8Array, { dataOnly = 
  */
 export function writeFileDurable(path: string, data: string | Uint8Array): void {
   const tmp = tempNameFor(path);
-  const fd = openSync(tmp, CREATE_NEW, 0o644);
   try {
-    writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    writeNewFileSynced(tmp, typeof data === 'string' ? Buffer.from(data) : data);
+    renameSync(tmp, path);
   } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
+    dropTemp(tmp, e); // a failed write leaves no temp behind (one that a crash leaves, sweepTemps removes)
     throw e;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
   fsyncDir(dirname(path));
 }
 
@@ -86,11 +83,11 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
  */
 export function createFileDurable(path: string, data: Uint8Array, { syncDir = true } = {}): boolean {
   const tmp = tempNameFor(path);
-  writeNewFileSynced(tmp, data);
   try {
+    writeNewFileSynced(tmp, data);
     linkSync(tmp, path);
   } catch (e) {
-    unlinkSync(tmp);
+    dropTemp(tmp, e);
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }

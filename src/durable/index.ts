@@ -6,3 +6,4 @@
 export { fsyncDir, writeAll, ensureDir, tempNameFor, writeNewFileSynced, writeFileDurable, createFileDurable, readFileNoAtime, appendDurable, truncateDurable, moveNoReplace } from './durableFs.js';
 export { readTextIfExists, openIfExists } from './optionalFile.js';
 export { fileLock } from './fileLock.js';
+export { sweepTemps, dropTemp } from './sweepTemps.js';

@@ -9,6 +9,7 @@ import type { ConflictRecord, EventRecord, MergeRecord } from '../merge/records.
 import { queryConflicts, queryEvents, readLog, type ConflictFilter, type EventFilter } from './history/journalQueries.js';
 import { resolveStoreDir } from './layout.js';
 import { acquireMergeLock, type MergeLock } from './commit/mergeLock.js';
+import { sweepTemps } from '../durable/sweepTemps.js';
 import { recoverMerge } from './commit/mergeIntent.js';
 import { settleJournals } from './commit/lazyJournals.js';
 import { loadMergeSession, type MergeSession } from './commit/mergeSession.js';
@@ -80,6 +81,8 @@ export function openMergerOn(ctx: StoreContext): Merger {
   const lock: MergeLock = acquireMergeLock(ctx.layout.lock);
   let session: MergeSession | undefined;
   try {
+    // Temps that writers killed mid-write (or a power failure) left: no process will remove them.
+    sweepTemps([ctx.layout.inbox, ctx.layout.quarantine, ctx.layout.snapshots, ctx.layout.root]);
     recoverMerge(ctx);
     session = loadMergeSession(ctx);
   } catch (e) {

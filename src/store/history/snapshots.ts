@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { snapshotJson, snapshotJsonV1, type Snapshot } from '../../merge/snapshotCodec.js';
 import type { MergeState } from '../../merge/mergeState.js';
 import { tempNameFor } from '../../durable/durableFs.js';
+import { dropTemp } from '../../durable/sweepTemps.js';
 import { snapshotName, type StoreLayout } from '../layout.js';
 
 const SNAPSHOT_FILE = /^frame-(\d+)\.json$/;
@@ -41,8 +42,13 @@ export function snapshotText(state: MergeState, recordSha256: string | null, exp
 export function writeSnapshot(layout: StoreLayout, state: MergeState, recordSha256: string | null, explicitKeys = false): void {
   const path = join(layout.root, snapshotName(state.frame as number));
   const tmp = tempNameFor(path);
-  writeFileSync(tmp, snapshotText(state, recordSha256, explicitKeys));
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, snapshotText(state, recordSha256, explicitKeys));
+    renameSync(tmp, path); // unsynced: a cache, healed after a power failure (loadMergeSession)
+  } catch (e) {
+    dropTemp(tmp, e);
+    throw e;
+  }
 }
 
 /** Reads the snapshot of `frame`, or undefined when it is missing or unreadable (a cache miss). */
