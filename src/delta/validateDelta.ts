@@ -78,6 +78,72 @@ function checkValues(v: JsonValue, path: string, depth: number): void {
   }
 }
 
+/** Members (`"name": value` pairs) of every object in a JSON text: its `:` outside strings. */
+function jsonMemberCount(text: string): number {
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 58) n++;
+  }
+  return n;
+}
+
+/** Members of every object of a parsed value. */
+function parsedMemberCount(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const x of v) n += parsedMemberCount(x);
+    return n;
+  }
+  for (const k in v as JsonObject) n += 1 + parsedMemberCount((v as JsonObject)[k]);
+  return n;
+}
+
+/**
+ * The dotted path of the first name a JSON object of `text` repeats, or undefined. Only called
+ * when the member counts say there is one (`JSON.parse` keeps the last silently).
+ */
+function firstDuplicateKey(text: string): string | undefined {
+  const stack: Array<{ keys: Set<string> | null; path: string; last: string }> = [];
+  let expectKey = false;
+  const childPath = (): string => {
+    const top = stack.at(-1);
+    if (!top) return '';
+    if (!top.keys) return top.path;
+    return top.path ? `${top.path}.${top.last}` : top.last;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
+      const top = stack.at(-1);
+      if (top?.keys && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return top.path ? `${top.path}.${key}` : key;
+        top.keys.add(key);
+        top.last = key;
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 123 || c === 91) {
+      const path = childPath();
+      stack.push({ keys: c === 123 ? new Set() : null, path, last: '' });
+      expectKey = c === 123;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44) expectKey = stack.at(-1)?.keys != null;
+  }
+  return undefined;
+}
+
 /**
  * Finds how deeply a JSON text nests without parsing it, so that a hostile input (a million
  * `[`) is refused before `JSON.parse` sees it.
@@ -237,6 +303,12 @@ export function parseDelta(bytes: Uint8Array, plan: Plan): DeltaCheck {
     raw = JSON.parse(text);
   } catch (e) {
     return { ok: false, problem: { field: '', rule: `not JSON: ${(e as Error).message}` } };
+  }
+  // A name repeated in an object (JSON.parse keeps the last in silence, so `{"frame":1,"frame":7}`
+  // would be frame 7) is refused, as I-JSON (RFC 7493 §2.3) does.
+  if (jsonMemberCount(text) !== parsedMemberCount(raw)) {
+    const key = firstDuplicateKey(text);
+    if (key !== undefined) return { ok: false, problem: { field: key, rule: 'duplicate key: a name appears twice in one object (I-JSON, RFC 7493)' } };
   }
   const check = validateDelta(raw, plan);
   if (!check.ok && check.problem.field === 'frame' && check.problem.rule.startsWith(FRAME_RULE)) {

@@ -12,6 +12,19 @@ const reasonOf = (text: string | Uint8Array, plan = DEFAULT_PLAN): string => {
   return c.ok ? 'ok' : describeProblem(c.problem);
 };
 
+describe('duplicate keys (issue #20 point 13)', () => {
+  it('refuses a name repeated in one object, naming where, at any depth', () => {
+    expect(reasonOf('{"frame":1,"frame":7,"writer":"w","utc":"2026-04-19T14:30:01Z"}')).toBe('frame: duplicate key: a name appears twice in one object (I-JSON, RFC 7493)');
+    expect(reasonOf('{"frame":1,"writer":"w","utc":"2026-04-19T14:30:01Z","set":{"a":{"x":{"v":1,"w":2,"v":3}}}}')).toBe('set.a.x.v: duplicate key: a name appears twice in one object (I-JSON, RFC 7493)');
+    expect(reasonOf('{"frame":1,"writer":"w","utc":"2026-04-19T14:30:01Z","items":{"log":[{"id":1},{"id":2,"id":2}]}}')).toMatch(/^items\.log\.id: duplicate key/);
+    expect(reasonOf(String.raw`{"frame":1,"writer":"w","utc":"2026-04-19T14:30:01Z","meta":{"a\\":1,"a\\\\":2,"b\"":3,"b":4}}`)).toBe('ok'); // different names once unescaped
+  });
+
+  it('accepts the same name in sibling objects, and colons and quotes inside strings', () => {
+    expect(reasonOf(String.raw`{"frame":1,"writer":"w","utc":"2026-04-19T14:30:01Z","set":{"a":{"x":{"v":1},"y":{"v":2}}},"meta":{"note":"a:b \"c\": d","frame":2}}`)).toBe('ok');
+  });
+});
+
 describe('validateDelta', () => {
   it('names the field and the rule for every quarantine kind', () => {
     expect(reason([1, 2, 3])).toBe('delta is not an object');
