@@ -141,8 +141,12 @@ class Appender implements StreamAppender {
           const w = this.writeLocked(buf);
           // fsync mode syncs on this thread (no worker hop: the caller waits for this sync alone);
           // batch mode syncs on a worker so appends made meanwhile gather for the next write.
-          if (this.durability === 'fsync') fs.fdatasyncSync(w.fd);
-          else if (this.durability === 'batch') await fdatasync(w.fd);
+          try {
+            if (this.durability === 'fsync') fs.fdatasyncSync(w.fd);
+            else if (this.durability === 'batch') await fdatasync(w.fd);
+          } catch (err) {
+            throw this.retract(w, err);
+          }
           let at = w.start;
           for (const p of take) {
             const length = take.length === 1 ? w.length : p.buf.length; // a chained write grows
@@ -213,6 +217,35 @@ class Appender implements StreamAppender {
         fs.closeSync(fd);
         this.fd = this.openFile();
       }
+    }
+  }
+
+  /**
+   * After a failed sync of a write (fsyncgate: the kernel may drop the dirty pages and report
+   * nothing next time), takes the write back when it is still the end of the file, and syncs the
+   * cut, so the refused records are not left readable to be appended again by a retry. When others
+   * appended after it, it cannot be cut from the middle: the error says where it stays.
+   */
+  private retract(w: { fd: number; start: number; length: number }, cause: unknown): StreamError {
+    const what = `append to ${this.paths.relativeFile} failed: ${(cause as Error).message}`;
+    const local = w.start - this.base;
+    if (!fileLock.try(w.fd, 'ex')) fileLock.waitSync(w.fd, 'ex');
+    try {
+      if (fs.fstatSync(w.fd).size !== local + w.length) {
+        return new StreamError('IO', `${what}; the records at cursor ${w.start} stay in the stream (later records follow them): check before appending them again`, { cause });
+      }
+      fs.ftruncateSync(w.fd, local);
+      this.ourEnd = local;
+      try {
+        fs.fdatasyncSync(w.fd);
+      } catch (err) {
+        return new StreamError('IO', `${what}; nothing was appended (the cut back was not synced either: ${(err as Error).message})`, { cause });
+      }
+      return new StreamError('IO', `${what}; nothing was appended`, { cause });
+    } catch (err) {
+      return new StreamError('IO', `${what}; taking the records at cursor ${w.start} back failed too (${(err as Error).message}): check before appending them again`, { cause });
+    } finally {
+      fileLock.release(w.fd);
     }
   }
 
