@@ -155,8 +155,22 @@ export function appendDurable(path: string, text: string): void {
   if (text.length === 0) return;
   const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
   try {
-    writeAll(fd, Buffer.from(text));
-    fdatasyncSync(fd);
+    const before = fstatSync(fd).size;
+    try {
+      writeAll(fd, Buffer.from(text));
+      fdatasyncSync(fd);
+    } catch (e) {
+      // A write or sync that failed must not leave its bytes readable (fsyncgate: a failed sync
+      // may drop the pages later and report nothing): cut back to where it started, and sync that.
+      try {
+        ftruncateSync(fd, before);
+        fdatasyncSync(fd);
+      } catch (cut) {
+        if (e instanceof Error) e.message += ` (and cutting ${path} back to ${before} bytes failed: ${(cut as Error).message})`;
+      }
+      if (e instanceof Error && !e.message.includes(path)) e.message += ` (appending to ${path}: nothing of it kept)`;
+      throw e;
+    }
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,5 @@
 import { readTextIfExists } from '../../durable/index.js';
-import { closeSync, constants, fdatasyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../../delta/contentHash.js';
 import { FramelogError } from '../../errors.js';
@@ -66,20 +66,21 @@ export function readLagMarker(ctx: StoreContext): LagMarker | undefined {
 
 /** Writes the intent file in place (one write, one `fdatasync`); its first line is what counts. */
 export function writeIntentText(ctx: StoreContext, text: string): void {
-  let created = false;
+  const created = !existsSync(ctx.layout.intent);
   try {
-    readFileSync(ctx.layout.intent);
-  } catch {
-    created = true;
+    const fd = openSync(ctx.layout.intent, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
+    try {
+      writeAll(fd, Buffer.from(text));
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (created) fsyncDir(ctx.layout.journal);
+  } catch (e) {
+    // Nothing was committed: a torn intent or marker is never acted on (readIntent, readLagMarker).
+    if (e instanceof Error && !e.message.includes(ctx.layout.intent)) e.message += ` (writing ${ctx.layout.intent}: nothing was committed)`;
+    throw e;
   }
-  const fd = openSync(ctx.layout.intent, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
-  try {
-    writeAll(fd, Buffer.from(text));
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  if (created) fsyncDir(ctx.layout.journal);
 }
 
 /** Intent files that hold a lag marker this process wrote (anything that rewrites the file forgets it). */

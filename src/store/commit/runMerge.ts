@@ -199,8 +199,7 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   const fast = segment !== undefined && bad.length === 0 && waitAlone.length === 0;
   if (fast) {
     if (!lagMarkerStands(ctx, lag)) markLag(ctx, lag, { frame: lastFrame, sizes: { ...sizes } });
-    writeNewFileSynced(join(root, segRel), segment, { dataOnly: true });
-    fsyncDir(ctx.layout.archive); // the commit point
+    commitSegment(ctx, join(root, segRel), segment); // the commit point
     if (planLine) appendLagging(lag, ctx.layout.plans, planLine);
     appendLagging(lag, ctx.layout.conflicts, conflictText);
     appendLagging(lag, ctx.layout.events, eventText);
@@ -266,6 +265,32 @@ function unlinkIfThere(path: string): void {
     unlinkSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+/**
+ * Writes a merge's segment and syncs it into `archive/`: the commit of a fast-path merge. When the
+ * sync fails the segment is removed again (and that removal synced) before the error goes up: a
+ * segment whose sync failed may lose its pages later without a word (fsyncgate), so it must not be
+ * found and adopted as committed by the next merger's recovery.
+ */
+function commitSegment(ctx: StoreContext, path: string, segment: Buffer): void {
+  let written = false;
+  try {
+    writeNewFileSynced(path, segment, { dataOnly: true });
+    written = true; // and synced; the folder's sync makes it the commit
+    fsyncDir(ctx.layout.archive);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !written) throw e; // not ours: never removed
+    try {
+      if (existsSync(path)) unlinkSync(path);
+      fsyncDir(ctx.layout.archive);
+    } catch (undo) {
+      if (e instanceof Error) e.message += ` (and removing the uncommitted segment ${path} failed: ${(undo as Error).message}; the next merger's recovery may take it as committed)`;
+      throw e;
+    }
+    if (e instanceof Error && !e.message.includes(path)) e.message += ` (committing ${path}: the merge was not committed)`;
+    throw e;
   }
 }
 
