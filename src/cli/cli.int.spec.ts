@@ -61,7 +61,7 @@ describe('framelog CLI', () => {
     const bad = join(root, 'bad.json');
     writeFileSync(bad, '{"frame":2,"writer":"w1","utc":"2026-04-19T14:30:01Z","counters":{"n":"1"}}');
     const cases: Array<[string[], string | undefined, RegExp]> = [
-      [['put', bad, '--dir', store], undefined, /^framelog: .*bad\.json: counters\.n: bad counters: must be a finite number \(got "1"\)$/],
+      [['put', bad, '--dir', store], undefined, /^framelog: .*bad\.json: counters\.n: bad counters: must be a finite number from -2\^53 to 2\^53, so no sum of them can overflow \(got "1"\)$/],
       [['put', '-', '--dir', store], '{"frame":2,"writer":"w1","utc":"2026-04-19T14:30:01Z"}\n{"frame":2,"writer":"w1","utc":"2026-04-19T14:30:01Z","x":1}\n', /^framelog: stdin:2: x: unknown key x/],
       [['put', join(root, 'missing.json'), '--dir', store], undefined, /missing\.json: cannot read \(ENOENT\)/],
       [['state', '--at', 'twelve', '--dir', store], undefined, /^framelog: --at: not a frame number: "twelve"/],

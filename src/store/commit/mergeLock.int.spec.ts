@@ -30,8 +30,10 @@ describe('the merger lock', () => {
     let said = '';
     watcher.stderr!.on('data', (c: Buffer) => (said += c));
     try {
-      while (!said.includes('merge --watch on')) await sleep(20);
-      const lockText = readFileSync(join(store, 'merger.lock'), 'utf8');
+      // The watcher says it started, then takes the lock: wait until the lock names it.
+      const lockFile = join(store, 'merger.lock');
+      while (!said.includes('merge --watch on') || !(existsSync(lockFile) && readFileSync(lockFile, 'utf8').includes(`"pid":${watcher.pid}`))) await sleep(20);
+      const lockText = readFileSync(lockFile, 'utf8');
       expect(JSON.parse(lockText).pid).toBe(watcher.pid);
       // The contender's open of merger.lock fails with EMFILE (strace injects it on that path only).
       const r = spawnSync('strace', ['-f', '-o', '/dev/null', '-P', `${basename(store)}/merger.lock`, '-e', 'trace=openat', '-e', 'inject=openat:error=EMFILE', process.execPath, CLI, 'merge', '--dir', basename(store)], { cwd: dirname(store), encoding: 'utf8' });
