@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../../delta/contentHash.js';
 
@@ -79,27 +79,46 @@ export function putDeltas(ctx: StoreContext, inputs: PutInput[], opts: PutOption
     lines.push(Buffer.from(c.input.bytes.buffer, c.input.bytes.byteOffset, c.input.bytes.byteLength), NL);
     inBatch.push({ at: i, line: lines.length / 2 });
   });
-  let wroteAny = false;
-  if (inBatch.length > 0) {
-    const text = Buffer.concat(lines);
-    const name = `batch.${sha256Hex(text).slice(0, 24)}.ndjson`;
-    const written = createFileDurable(join(ctx.layout.inbox, name), text, { syncDir: false });
-    wroteAny = written;
-    for (const { at, line } of inBatch) results[at] = result(at, `inbox/${name}`, written, line);
-    if (written && opts.written) {
-      opts.written(name, { bad: [], valid: inBatch.map(({ at }) => ({ name: inboxName(checked[at].delta), source: name, delta: checked[at].delta, bytes: checked[at].input.bytes, bytesSha256: sha256Hex(checked[at].input.bytes) })) });
+  // All or nothing: a file this put created is removed again when a later write or the folder's
+  // sync fails, so a failed put leaves the inbox as it found it.
+  const created: string[] = [];
+  const create = (name: string, bytes: Uint8Array): boolean => {
+    const written = createFileDurable(join(ctx.layout.inbox, name), bytes, { syncDir: false });
+    if (written) created.push(name);
+    return written;
+  };
+  try {
+    if (inBatch.length > 0) {
+      const text = Buffer.concat(lines);
+      const name = `batch.${sha256Hex(text).slice(0, 24)}.ndjson`;
+      const written = create(name, text);
+      for (const { at, line } of inBatch) results[at] = result(at, `inbox/${name}`, written, line);
+      if (written && opts.written) {
+        opts.written(name, { bad: [], valid: inBatch.map(({ at }) => ({ name: inboxName(checked[at].delta), source: name, delta: checked[at].delta, bytes: checked[at].input.bytes, bytesSha256: sha256Hex(checked[at].input.bytes) })) });
+      }
     }
-  }
-  for (const i of alone) {
-    const name = inboxName(checked[i].delta);
-    const written = createFileDurable(join(ctx.layout.inbox, name), checked[i].input.bytes, { syncDir: false });
-    wroteAny ||= written;
-    results[i] = result(i, `inbox/${name}`, written);
-    if (written && opts.written) {
-      const { input, delta } = checked[i];
-      opts.written(name, { bad: [], valid: [{ name, source: name, delta, bytes: input.bytes, bytesSha256: sha256Hex(input.bytes) }] });
+    for (const i of alone) {
+      const name = inboxName(checked[i].delta);
+      const written = create(name, checked[i].input.bytes);
+      results[i] = result(i, `inbox/${name}`, written);
+      if (written && opts.written) {
+        const { input, delta } = checked[i];
+        opts.written(name, { bad: [], valid: [{ name, source: name, delta, bytes: input.bytes, bytesSha256: sha256Hex(input.bytes) }] });
+      }
     }
+    // Synced even when every delta was already pending: the put that wrote them may have died
+    // before its own sync of the folder, and this one acknowledges them.
+    if (results.length > 0) fsyncDir(ctx.layout.inbox);
+  } catch (e) {
+    try {
+      for (const name of created) unlinkSync(join(ctx.layout.inbox, name));
+      if (created.length > 0) fsyncDir(ctx.layout.inbox);
+    } catch (undo) {
+      if (e instanceof Error) e.message += ` (and removing what this put wrote failed: ${(undo as Error).message}; inbox/${created.join(', inbox/')} may stay)`;
+      throw e;
+    }
+    if (e instanceof Error && !e.message.includes('nothing was put')) e.message += ` (putting into ${ctx.layout.inbox}: nothing was put)`;
+    throw e;
   }
-  if (wroteAny) fsyncDir(ctx.layout.inbox);
   return results;
 }
