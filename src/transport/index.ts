@@ -8,6 +8,7 @@ export { resolveTransportConfig, openTransport, DEFAULT_ENGINE_URLS } from './op
 export { dropTransportStore } from './dropTransportStore.js';
 export { createFsTransport } from './fs/fsTransport.js';
 export { openGitTransport, type GitTransport, type GitTransportOptions } from './git/gitTransport.js';
+export type { GitLog } from './git/gitLog.js';
 export { initGitStore, ensureClone, STORE_GITIGNORE } from './git/gitStore.js';
 export { openPostgresTransport, dropPostgresTransportStore, type PostgresTransport, type PostgresTransportOptions } from './postgres/postgresTransport.js';
 export { openRedisTransport, type RedisTransport, type RedisTransportOptions } from './redis/redisTransport.js';
