@@ -71,6 +71,15 @@ describe('CLI details', () => {
     expect(Date.now() - t0).toBeLessThan(20_000); // not one 60 s timeout per frame
   });
 
+  it('the writers demo explains its late and missing deltas (the frame timeout), and defaults to 3 s', () => {
+    const hurried = run(['demo', '--dir', join(root, 'hurried'), '--frames', '6', '--writers', '3', '--timeout', '0']);
+    expect(hurried.code, hurried.err).toBe(0);
+    expect(hurried.out).toMatch(/\n {2}why {9}a frame closes when every writer reported or 0 ms after its first delta \(--timeout\); a writer slower than that.* is missing at the close, and its delta, late, is merged by the next merge: nothing is lost\n/);
+    expect(hurried.out).toMatch(/verify {6}ok/);
+    const json = JSON.parse(run(['demo', '--dir', join(root, 'calm'), '--frames', '3', '--writers', '2', '--json']).out);
+    expect(json.frameTimeoutMs).toBe(3000);
+  });
+
   it('the demos tell a person without framelog on their PATH to use npx framelog', () => {
     const bin = join(root, 'bin');
     mkdirSync(bin, { recursive: true });

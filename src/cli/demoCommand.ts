@@ -1,10 +1,11 @@
+import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { serveCommand } from '../engine/demos/demoSupport.js';
+import { cliInvocation, serveCommand } from '../engine/demos/demoSupport.js';
 import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
 import { initStore } from '../store/storeContext.js';
@@ -43,7 +44,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--frames <n>', 'frames per writer', '50')
     .option('--writers <n>', 'writer processes', '8')
     .option('--seed <n>', 'seed of the writers\' randomness', '1')
-    .option('--timeout <ms>', 'frame timeout: how long the merger waits for a slow writer', '1000')
+    .option('--timeout <ms>', 'frame timeout: how long the merger waits for a slow writer (3 s fits a loaded 2-core machine)', '3000')
     .option('--json', 'print the summary as JSON');
   addEngineDemoOptions(demo)
     .action(action(async (name: string | undefined, o: DemoOptions, cmd: Command) => {
@@ -89,7 +90,7 @@ export function registerDemoCommand(program: Command): void {
       const report = verifyStore(ctx);
       const records = (await import('../store/history/journalQueries.js')).readLog(ctx);
       const summary = {
-        dir: o.dir, writers: n, frames, seconds: (Date.now() - started) / 1000, ...totals,
+        dir: o.dir, writers: n, frames, frameTimeoutMs: timeout, seconds: (Date.now() - started) / 1000, ...totals,
         lastFrame: records.at(-1)?.frame ?? null, state_sha256: records.at(-1)?.state_sha256 ?? null, verify: report.ok,
       };
       if (o.json) {
@@ -103,19 +104,24 @@ export function registerDemoCommand(program: Command): void {
         `  merges      ${totals.merges} (last frame ${summary.lastFrame})`,
         `  deltas      ${totals.applied} applied, ${totals.late} late, ${totals.duplicates} duplicates`,
         `  writers     ${totals.fallback} fallbacks, ${totals.missing} missing at close`,
+        ...(totals.late + totals.missing > 0
+          ? [`  why         a frame closes when every writer reported or ${timeout} ms after its first delta (--timeout); a writer slower than that${os.loadavg()[0] > os.cpus().length ? ` (this machine is loaded: load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)` : ''} is missing at the close, and its delta, late, is merged by the next merge: nothing is lost`]
+          : []),
         `  conflicts   ${totals.conflicts} (every loser kept in journal/conflicts.ndjson)`,
         `  quarantined ${totals.quarantined}`,
         `  state hash  ${summary.state_sha256}`,
         `  verify      ${report.ok ? style.green('ok') : style.red('FAILED: ' + report.faults[0]?.message)}`,
         '',
         'Look around:',
-        `  framelog state --dir ${d} --pretty`,
-        `  framelog log --dir ${d} | jq -c '{frame, applied: (.applied|length), late, fallback, missing}'`,
-        `  framelog conflicts --dir ${d} --type board | head -3`,
-        `  framelog diff 10 11 --dir ${d}`,
-        `  framelog events --dir ${d} --type handoff`,
-        `  framelog verify --dir ${d}`,
-        `  ${serveCommand(d)}`,
+        ...[
+          `framelog state --dir ${d} --pretty`,
+          `framelog log --dir ${d} | jq -c '{frame, applied: (.applied|length), late, fallback, missing}'`,
+          `framelog conflicts --dir ${d} --type board | head -3`,
+          `framelog diff 10 11 --dir ${d}`,
+          `framelog events --dir ${d} --type handoff`,
+          `framelog verify --dir ${d}`,
+          serveCommand(d) ?? '',
+        ].filter((c) => c !== '').map((c) => `  ${c.replace(/^framelog /, `${cliInvocation()} `)}`),
         '',
       ].join('\n'));
       if (!report.ok) process.exitCode = 1;
