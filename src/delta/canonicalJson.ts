@@ -63,7 +63,8 @@ function sortedCopy(v: JsonValue): JsonValue {
   }
   if (sorted && !kids) return v;
   if (!sorted) keys.sort(); // default sort compares UTF-16 code units: RFC 8785's order
-  const o: Record<string, JsonValue> = {};
+  // No prototype: a key "__proto__" is then an own property like any other, not a prototype change.
+  const o = Object.create(null) as Record<string, JsonValue>;
   for (const k of keys) o[k] = kids?.get(k) ?? v[k];
   return o;
 }
