@@ -10,6 +10,25 @@ import type { MergerLease, Transport } from '../transport.js';
 import { throwLeaseLost } from './mergerLease.js';
 import type { MergerRetry } from './mergerRetry.js';
 
+/** Deltas landed per slice, and frames merged between publications, by a merger under a lease. */
+const LAND_SLICE = 32;
+const PUBLISH_EVERY = 32;
+const PUBLISH_AFTER_MS = 1000;
+
+/** One turn of the event loop (timers and I/O callbacks run), then a check that the lease still holds. */
+async function turn(lease: MergerLease | undefined): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (lease?.lost.aborted) throwLeaseLost(lease);
+}
+
+/** The frames a merge would close now (above the last closed one, up to `through`), ascending. */
+function pendingFrames(merger: Merger, through: number | undefined): number[] {
+  const last = merger.state.frame ?? -1;
+  const frames = new Set<number>();
+  for (const { delta } of merger.scan().valid) if (delta.frame > last && (through === undefined || delta.frame <= through)) frames.add(delta.frame);
+  return [...frames].sort((a, b) => a - b);
+}
+
 /** What the pipeline is told. */
 export interface MergerPipelineOptions {
   through?: number;
@@ -77,31 +96,65 @@ export function createMergerPipeline(ctx: StoreContext, transport: Transport, me
     records,
     async pullAndLand() {
       const arrivals = await transport.pull();
-      if (arrivals.length === 0) return;
-      const landed = landDeltas(ctx, arrivals.map((a) => a.bytes));
-      landed.forEach((l, i) => {
-        const ids = unacked.get(l.name) ?? [];
-        ids.push(arrivals[i].id);
-        unacked.set(l.name, ids);
-      });
+      // In slices, giving the event loop a turn between them: a lease is renewed by timers, and a
+      // backlog landed in one go would stall them past its TTL.
+      for (let from = 0; from < arrivals.length; from += LAND_SLICE) {
+        if (from > 0) await turn(lease);
+        const slice = arrivals.slice(from, from + LAND_SLICE);
+        const landed = landDeltas(ctx, slice.map((a) => a.bytes));
+        landed.forEach((l, i) => {
+          const ids = unacked.get(l.name) ?? [];
+          ids.push(slice[i].id);
+          unacked.set(l.name, ids);
+        });
+      }
     },
     async mergeAndAck(frames) {
       if (lease?.lost.aborted) throwLeaseLost(lease);
-      const done = merger.merge({
-        through: o.through,
-        frames,
-        now: o.now,
-        onCommit: (r) => {
-          if (tap) unpublished.push(tap.take(r));
-          transport.merger?.committed?.(r);
-        },
-      });
-      if (o.watch) ackOwed = !(await retry.tolerate(ackTaken));
-      else await ackTaken();
-      for (const r of done) {
-        records.push(r);
-        o.onMerge?.(r);
+      const mergeSome = (only?: number[]) =>
+        merger.merge({
+          through: o.through,
+          frames: only,
+          now: o.now,
+          onCommit: (r) => {
+            if (tap) unpublished.push(tap.take(r));
+            transport.merger?.committed?.(r);
+          },
+        });
+      const settle = async (): Promise<void> => {
+        if (o.watch) ackOwed = !(await retry.tolerate(ackTaken));
+        else await ackTaken();
+      };
+      const done: MergeRecord[] = [];
+      const take = (rs: MergeRecord[]): void => {
+        for (const r of rs) {
+          done.push(r);
+          records.push(r);
+          o.onMerge?.(r);
+        }
+      };
+      // A merger holding a lease merges a backlog frame by frame, with a turn of the event loop
+      // between frames (the lease's renewals run) and a publication every PUBLISH_EVERY frames or
+      // PUBLISH_AFTER_MS, so no stretch of synchronous work outlasts the lease. Without a lease
+      // (one host) it merges in one call.
+      const pending = lease ? (frames ?? pendingFrames(merger, o.through)) : undefined;
+      if (!pending || pending.length <= 1) {
+        take(mergeSome(frames));
+        await settle();
+        return done;
       }
+      let since = Date.now();
+      let sinceCount = 0;
+      for (let i = 0; i < pending.length; i++) {
+        if (i > 0) await turn(lease);
+        take(mergeSome([pending[i]!]));
+        if (++sinceCount >= PUBLISH_EVERY || Date.now() - since >= PUBLISH_AFTER_MS) {
+          await settle();
+          since = Date.now();
+          sinceCount = 0;
+        }
+      }
+      if (sinceCount > 0) await settle();
       return done;
     },
     async settleOwed() {
