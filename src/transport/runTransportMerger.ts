@@ -65,11 +65,38 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
   const report = opts.onTransportError ?? ((err: unknown) => process.stderr.write(`framelog: ${transport.name}: ${(err as Error).message} (retrying)\n`));
   const retry = createMergerRetry({ watch: opts.watch === true, signal: opts.signal, pollMs, report });
 
-  let lease: MergerLease | undefined;
-  if (transport.failover) {
-    lease = await takeMergerLease(transport.failover, opts, retry);
-    if (!lease) return []; // stopped while another merger held the lease
+  const records: MergeRecord[] = [];
+  const session = { ctx, transport, opts, retry, now, pollMs, records };
+  if (!transport.failover) return runSession(session, undefined);
+  // With failover, a watch merger that loses its lease (an engine outage longer than the TTL,
+  // a stall) says so and waits to take it again, then syncs and merges on; only what no retry can
+  // cure ends it. A one-shot merge reports the loss.
+  for (;;) {
+    const lease = await takeMergerLease(transport.failover, opts, retry);
+    if (!lease) return records; // stopped while another merger held the lease
+    try {
+      return await runSession(session, lease);
+    } catch (e) {
+      if (!opts.watch || opts.signal?.aborted || !(e instanceof FramelogError) || e.code !== 'lease-lost') throw e;
+      report(new FramelogError(`${e.message}; waiting to take the lease again`, 'lease-lost'));
+    }
   }
+}
+
+interface Session {
+  ctx: StoreContext;
+  transport: Transport;
+  opts: TransportMergerOptions;
+  retry: ReturnType<typeof createMergerRetry>;
+  now: () => number;
+  pollMs: number;
+  /** Every record written, across the sessions of one run. */
+  records: MergeRecord[];
+}
+
+/** One merger session: with `lease` (failover) or without; ends with the watch loop, the one-shot merge, or an error. */
+async function runSession(s: Session, lease: MergerLease | undefined): Promise<MergeRecord[]> {
+  const { ctx, transport, opts, retry, now, pollMs } = s;
   let endSession: () => void = () => undefined;
   let merger: Merger;
   try {
@@ -82,16 +109,20 @@ export async function runTransportMerger(ctx: StoreContext, transport: Transport
   }
   let primary: unknown;
   try {
-    if (lease && !(await syncLeaseHolder(ctx, transport.failover!, lease, merger, opts, retry))) return [];
+    if (lease && !(await syncLeaseHolder(ctx, transport.failover!, lease, merger, opts, retry))) return s.records;
     await transport.merger?.recovered?.();
-    const pipeline = createMergerPipeline(ctx, transport, merger, lease, { through: opts.through, watch: opts.watch === true, now, keepPublished: opts.keepPublished, onMerge: opts.onMerge }, retry);
+    const onMerge = (r: MergeRecord): void => {
+      s.records.push(r);
+      opts.onMerge?.(r);
+    };
+    const pipeline = createMergerPipeline(ctx, transport, merger, lease, { through: opts.through, watch: opts.watch === true, now, keepPublished: opts.keepPublished, onMerge }, retry);
     if (opts.watch) {
       await watchMergerLoop(ctx, transport, merger, pipeline, lease, { signal: opts.signal, writers: opts.writers, frameTimeoutMs: opts.frameTimeoutMs, pollMs, now }, retry);
     } else {
       await pipeline.pullAndLand();
       await pipeline.mergeAndAck();
     }
-    return pipeline.records;
+    return s.records;
   } catch (e) {
     primary = e;
     throw e;
