@@ -24,8 +24,8 @@ beforeAll(() => {
   mkdirSync(modules, { recursive: true });
   execFileSync('tar', ['-xzf', join(work, info.filename), '-C', work]);
   renameSync(join(work, 'package'), join(modules, 'framelog'));
-  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  for (const dep of [...Object.keys(pkg.dependencies), '@types/node']) {
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; optionalDependencies?: Record<string, string> };
+  for (const dep of [...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {}), '@types/node']) {
     const at = join(modules, dep);
     mkdirSync(resolve(at, '..'), { recursive: true });
     symlinkSync(join(repo, 'node_modules', dep), at, 'dir');
