@@ -34,6 +34,12 @@ describe('canonicalJson (RFC 8785 order)', () => {
 describe('parseUtcInstant', () => {
   it('compares instants, never strings', () => {
     expect(parseUtcInstant('2026-04-19T14:30:00.5Z')! > parseUtcInstant('2026-04-19T14:30:00Z')!).toBe(true);
+    // A leap second only at 23:59:60 UTC on a month's last day (issue #20 point 13); year 0000 is no instant.
+    expect(parseUtcInstant('2016-12-31T23:59:60Z')).toBe(Date.parse('2016-12-31T23:59:59.999Z'));
+    expect(parseUtcInstant('2015-06-30T23:59:60Z')).toBe(Date.parse('2015-06-30T23:59:59.999Z'));
+    expect(parseUtcInstant('2016-12-31T18:59:60-05:00')).toBe(Date.parse('2016-12-31T23:59:59.999Z'));
+    for (const bad of ['2026-04-19T14:30:60Z', '2016-12-31T22:59:60Z', '2016-12-30T23:59:60Z', '2016-12-31T23:59:60+01:00', '0000-01-01T00:00:00Z']) expect(parseUtcInstant(bad), bad).toBeUndefined();
+    expect(parseUtcInstant('0001-01-01T00:00:00Z')).toBe(Date.UTC(2000, 0, 1) - 730119 * 86_400_000);
     expect(parseUtcInstant('2026-04-19T16:30:00+02:00')).toBe(parseUtcInstant('2026-04-19T14:30:00Z'));
     expect(parseUtcInstant('2026-04-19T14:30:00.123456789Z')).toBe(Date.UTC(2026, 3, 19, 14, 30, 0, 123));
     expect(parseUtcInstant('0001-01-01T00:00:00Z')).toBe(-62135596800000);

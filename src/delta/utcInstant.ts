@@ -12,7 +12,7 @@ export function parseUtcInstant(text: string): number | undefined {
   const year = +m[1], month = +m[2], day = +m[3], hour = +m[4], minute = +m[5], second = +m[6];
   if (month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]) return undefined;
   if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return undefined;
-  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  if (year < 1 || hour > 23 || minute > 59 || second > 60) return undefined; // year 0000 names no instant of the Gregorian calendar in use
   const ms = m[7] ? Math.floor(Number('0' + m[7]) * 1000 + 1e-6) : 0;
   let offsetMin = 0;
   const tz = m[8];
@@ -28,7 +28,15 @@ export function parseUtcInstant(text: string): number | undefined {
   const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, sec, msPart));
   d.setUTCFullYear(year);
   const t = d.getTime() - offsetMin * 60_000;
-  return Number.isFinite(t) ? t : undefined;
+  if (!Number.isFinite(t)) return undefined;
+  if (second === 60) {
+    // A leap second is inserted only as 23:59:60 UTC on the last day of a month (June and
+    // December so far): any other :60, once the offset is applied, names no instant.
+    const u = new Date(t);
+    const lastDay = new Date(Date.UTC(u.getUTCFullYear(), u.getUTCMonth() + 1, 0)).getUTCDate(); // years 1–99 read as 1901–1999: the same leap years
+    if (u.getUTCHours() !== 23 || u.getUTCMinutes() !== 59 || u.getUTCDate() !== lastDay) return undefined;
+  }
+  return t;
 }
 
 /** Formats epoch milliseconds as an RFC 3339 UTC timestamp with milliseconds. */
