@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   'too-large': { exit: 1, http: 413, fatal: false, about: 'over a size limit' },
   // The store's state.
   'no-store': { exit: 1, http: 503, fatal: false, about: 'no store at that folder' },
+  'not-durable': { exit: 1, http: 503, fatal: false, about: 'the engine can lose an acknowledged put, and durability was required' },
   unsupported: { exit: 1, http: 501, fatal: true, about: 'this installation lacks a part the operation needs (a native addon)' },
   exists: { exit: 1, http: 409, fatal: false, about: 'something is already there' },
   locked: { exit: 1, http: 409, fatal: false, about: 'another merger holds the store' },

@@ -54,6 +54,35 @@ describe.skipIf(!ok)('framelog with an engine transport (redis)', () => {
     expect(down.err).toMatch(/127\.0\.0\.1:1/);
   }, 60_000);
 
+  it('put says when the engine can lose what it acknowledges, and --require-durable refuses to put there (#19 point 5)', async () => {
+    const { readRedisDurability } = await import('../transport/redis/redisDurability.js');
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(SERVICE_URLS.redis, { protocol: 2 });
+    const durability = await readRedisDurability(admin);
+    const store = `dur_${process.pid}_${Date.now().toString(36)}`;
+    const base = ['--transport', 'redis', '--url', SERVICE_URLS.redis, '--store', store];
+    try {
+      const init = cli(['transport', 'init', ...base, '--dir', join(root, 'dur-merger')]);
+      expect(init.code).toBe(0);
+      expect(init.err).toBe(durability.onDiskWhenAcknowledged ? '' : `framelog: redis: ${durability.summary}\n`);
+      const put = cli(['put', ...base, '-'], JSON.stringify({ frame: 1, writer: 'a', utc: '2026-01-01T00:00:01Z' }) + '\n');
+      expect(put.code).toBe(0);
+      const strict = cli(['put', ...base, '-', '--require-durable'], JSON.stringify({ frame: 2, writer: 'a', utc: '2026-01-01T00:00:02Z' }) + '\n');
+      if (durability.onDiskWhenAcknowledged) {
+        expect(put.err).toBe('');
+        expect(strict.code).toBe(0);
+      } else {
+        expect(put.err).toBe(`framelog: redis: ${durability.summary}\n`);
+        expect(strict.code).toBe(1);
+        expect(strict.err).toBe(`framelog: redis: ${durability.summary}; nothing was put (--require-durable)\n`);
+        expect(await admin.xlen(`framelog:{${store}}:deltas`)).toBe(1);
+      }
+    } finally {
+      cli(['transport', 'drop', ...base]);
+      await admin.quit();
+    }
+  });
+
   it('transport init writes the transport into framelog.json: put and merge on that store need no transport flags; flags still win; a password in the file is refused', () => {
     const store = `cfg_${process.pid}_${Date.now().toString(36)}`;
     const dir = join(root, 'configured');

@@ -17,7 +17,7 @@ import { registerGitDemo } from './gitDemo.js';
 import { printMergeSummary } from './humanOutput.js';
 import { action, parseFrame, printNdjson, readDeltaInputs } from './output.js';
 
-interface TransportFlags { transport?: string; url?: string; store?: string; dir?: string; clone?: string; json?: boolean }
+interface TransportFlags { transport?: string; url?: string; store?: string; dir?: string; clone?: string; json?: boolean; requireDurable?: boolean }
 
 /**
  * The transport config of a command: flags, environment, then the `transport` section of the
@@ -83,6 +83,12 @@ export async function putCommand(files: string[], o: TransportFlags): Promise<vo
       if (!check.ok) throw new FramelogError(`${input.source}: ${describeProblem(check.problem)}`, 'bad-delta');
       return { input, delta: check.delta };
     });
+    // (After the inputs were judged, so a bad input gets its one line alone.) Durability is said where it is decided: an engine that can lose an acknowledged put says so
+    // on every put, and --require-durable refuses to put through it.
+    if (!transport.durability.onDiskWhenAcknowledged) {
+      if (o.requireDurable) throw new FramelogError(`${config.transport}: ${transport.durability.summary}; nothing was put (--require-durable)`, 'not-durable');
+      process.stderr.write(`framelog: ${config.transport}: ${transport.durability.summary}\n`);
+    }
     const outcomes = await transport.put(inputs.map((i) => i.bytes));
     const results = checked.map(({ input, delta }, i) => {
       // fs names the inbox file that holds the delta (`inbox/BATCH#LINE` for a batch line).
@@ -159,6 +165,7 @@ export function registerTransportCommands(program: Command): void {
   const find = (name: string): Command | undefined => program.commands.find((c) => c.name() === name);
   addTransportOptions(find('put'), (c) => c
     .option('--clone <dir>', 'git: this writer\'s clone (default: --dir); cloned from --url when missing')
+    .option('--require-durable', 'refuse to put through an engine that can lose an acknowledged put (e.g. Redis without appendfsync always)')
     .addHelpText('after', '  framelog put --transport git --url /srv/fleet.git --clone ~/fleet-w3 delta.json\n  FRAMELOG_TRANSPORT=git FRAMELOG_URL=git@host:fleet.git framelog put --clone w3 -  < deltas.ndjson'));
   addTransportOptions(find('merge'), (c) => c
     .option('--lease-ttl <ms>', 'postgres, redis, nats: how long the merger lease outlives a merger that stopped (default 10000)')
@@ -191,6 +198,7 @@ export function registerTransportCommands(program: Command): void {
         initStore(dir, plan);
         const transport = await openTransport(config, dir, { role: 'merger' }); // creates the store's tables, streams or keys
         await transport.close();
+        if (!transport.durability.onDiskWhenAcknowledged) process.stderr.write(`framelog: ${config.transport}: ${transport.durability.summary}\n`);
         if (o.json) process.stdout.write(JSON.stringify({ transport: config.transport, url: config.url, store: config.store, dir }) + '\n');
         else process.stdout.write(`initialised framelog store ${config.store} in ${config.transport} at ${config.url}, merger store at ${dir}\n  writers: framelog put --transport ${config.transport} --url ${config.url} --store ${config.store} FILE\n  merger:  framelog merge --dir ${dir} [--watch]   (its framelog.json names the transport)\n`);
         return;
