@@ -655,8 +655,10 @@ results.notes.push(
 results.seconds = round(secondsSince(t00), 1);
 results.machine.loadavgAtEnd = os.loadavg().map((x) => +x.toFixed(2));
 fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
-if (!only && !quick) fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
-else fs.writeFileSync(path.join(work, 'merge.json'), JSON.stringify(results, null, 2) + '\n');
+// A partial run (--only) keeps its own results beside the full one: merge-durable-putbatch.json.
+const written = quick ? path.join(work, 'merge.json') : only ? resultsFile.replace(/\.json$/, `-${only.join('-')}.json`) : resultsFile;
+fs.writeFileSync(written, JSON.stringify(results, null, 2) + '\n');
+fs.writeFileSync(written.replace(/\.json$/, '.txt'), table(results) + '\n');
 console.log(table(results));
 console.error(`bench/merge: ${results.seconds} s; results in ${path.relative(process.cwd(), !only && !quick ? resultsFile : path.join(work, 'merge.json'))}`);
 
