@@ -12,9 +12,9 @@ describe('error codes', () => {
     }
   });
 
-  it('are fatal to a merger exactly when no retry can cure them: another history, a lost lease, damage', () => {
+  it('are fatal to a merger exactly when no retry can cure them: another history, a lost lease, damage, a missing native part', () => {
     const fatal = (Object.keys(ERROR_CODES) as FramelogErrorCode[]).filter((c) => isFatal(new FramelogError('', c))).sort();
-    expect(fatal).toEqual(['bad-bundle', 'corrupt-archive', 'corrupt-journal', 'diverged', 'lease-lost', 'not-permitted', 'plan-mismatch', 'replica-diverged', 'trimmed']);
+    expect(fatal).toEqual(['bad-bundle', 'corrupt-archive', 'corrupt-journal', 'diverged', 'lease-lost', 'not-permitted', 'plan-mismatch', 'replica-diverged', 'trimmed', 'unsupported']);
     expect(isFatal(new Error('ECONNREFUSED'))).toBe(false); // an engine that is down is retried
     expect(isFatal(new FramelogError('redis down', 'redis-unavailable'))).toBe(false);
   });
