@@ -80,6 +80,19 @@ describe('CLI details', () => {
     expect(json.frameTimeoutMs).toBe(3000);
   });
 
+  it('long work is not silent when stderr is not a terminal: the demos print their progress line now and then (#18 point 7)', () => {
+    for (const args of [['demo', '--frames', '20', '--writers', '2'], ['demo', 'evolution', '--frames', '40', '--size', '200']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args, '--dir', join(root, `progress-${args[1]}`)], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FRAMELOG_PROGRESS_MS: '100' } });
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stderr.split('\n').filter((l) => / \d+\/\d+ frames \| /.test(l));
+      expect(lines.length, `${args.join(' ')}: ${r.stderr}`).toBeGreaterThanOrEqual(2); // at least one while running and the last
+      const frames = args[args.indexOf('--frames') + 1];
+      expect(lines.at(-1)).toMatch(new RegExp(` ${frames}/${frames} frames`));
+    }
+    // --json stays quiet on stderr.
+    expect(spawnSync(process.execPath, [CLI, 'demo', '--frames', '3', '--writers', '2', '--json', '--dir', join(root, 'progress-json')], { encoding: 'utf8', env: { ...process.env, FRAMELOG_PROGRESS_MS: '100' } }).stderr).toBe('');
+  });
+
   it('the demos tell a person without framelog on their PATH to use npx framelog', () => {
     const bin = join(root, 'bin');
     mkdirSync(bin, { recursive: true });

@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import { progressBar } from '../engine/demos/progressBar.js';
 import type { Command } from 'commander';
 import { copyStore } from '../store/replication/copyStore.js';
 import { resolveStoreDir } from '../store/layout.js';
@@ -15,8 +15,8 @@ export function registerCopyCommand(program: Command): void {
     .addHelpText('after', '\nExamples:\n  framelog copy /mnt/standby/merger --dir merger     # then, on the standby: framelog merge --dir merger --watch')
     .action(action((dest: string, o: { dir?: string; json?: boolean }) => {
       const from = openStoreContext(resolveStoreDir(o.dir));
-      const bar = new cliProgress.SingleBar({ format: ' copying {bar} {value}/{total} merges', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
-      const showBar = process.stderr.isTTY === true && !o.json;
+      const bar = progressBar(' copying {bar} {value}/{total} merges');
+      const showBar = !o.json;
       let started = false;
       const r = copyStore(from, dest, {
         onProgress: (done, total) => {

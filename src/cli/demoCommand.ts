@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import cliProgress from 'cli-progress';
+import { progressBar } from '../engine/demos/progressBar.js';
 import type { Command } from 'commander';
 import { cliInvocation, serveCommand } from '../engine/demos/demoSupport.js';
 import { FramelogError } from '../errors.js';
@@ -56,8 +56,8 @@ export function registerDemoCommand(program: Command): void {
       const ctx = freshStore(o.dir, names, timeout);
       await import('node:fs').then((fs) => fs.writeFileSync(join(o.dir, MARKER), 'made by framelog demo\n'));
       const started = Date.now();
-      const bar = new cliProgress.SingleBar({ format: ' merging {bar} {value}/{total} frames | {applied} deltas | {conflicts} conflicts | late {late} | fallback {fallback}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
-      const showBar = process.stderr.isTTY && !o.json;
+      const bar = progressBar(' merging {bar} {value}/{total} frames | {applied} deltas | {conflicts} conflicts | late {late} | fallback {fallback}');
+      const showBar = !o.json;
       if (showBar) bar.start(frames, 0, { applied: 0, conflicts: 0, late: 0, fallback: 0 });
       const totals = { merges: 0, applied: 0, late: 0, fallback: 0, missing: 0, duplicates: 0, conflicts: 0, quarantined: 0 };
       const onMerge = (r: MergeRecord) => {
@@ -72,20 +72,23 @@ export function registerDemoCommand(program: Command): void {
       let failed = 0;
       const exits = children.map((c) => new Promise<void>((res) => c.on('exit', (code) => { if (code !== 0) failed++; res(); })));
       const guard = setTimeout(() => { for (const c of children) c.kill('SIGKILL'); }, 120_000);
-      const watching = runTransportMerger(ctx, createFsTransport(ctx.layout.root), { watch: true, signal: abort.signal, onMerge, pollMs: 50 });
-      await Promise.all(exits);
-      clearTimeout(guard);
-      // Let the watcher close what is complete, then stop it and merge the stragglers (late deltas).
-      await new Promise((r) => setTimeout(r, timeout + 100));
-      abort.abort();
-      await watching;
-      const merger = openMergerOn(ctx);
       try {
-        for (const r of merger.merge()) onMerge(r);
+        const watching = runTransportMerger(ctx, createFsTransport(ctx.layout.root), { watch: true, signal: abort.signal, onMerge, pollMs: 50 });
+        await Promise.all(exits);
+        clearTimeout(guard);
+        // Let the watcher close what is complete, then stop it and merge the stragglers (late deltas).
+        await new Promise((r) => setTimeout(r, timeout + 100));
+        abort.abort();
+        await watching;
+        const merger = openMergerOn(ctx);
+        try {
+          for (const r of merger.merge()) onMerge(r);
+        } finally {
+          merger.close();
+        }
       } finally {
-        merger.close();
+        if (showBar) bar.stop(); // a bar left running would keep the process alive
       }
-      if (showBar) bar.stop();
       if (failed) throw new FramelogError(`${failed} demo writer process(es) failed`, 'demo-failed');
       const report = verifyStore(ctx);
       const records = (await import('../store/history/journalQueries.js')).readLog(ctx);

@@ -19,6 +19,7 @@ import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { demoUnit } from './demoWriter.js';
 import { seededRandom } from '../engine/rng/seededRandom.js';
 import { action, parseCount, parseFrame, style } from './output.js';
+import { progressBar } from '../engine/demos/progressBar.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const MARKER = '.framelog-demo-git';
@@ -114,11 +115,13 @@ export function registerGitDemo(program: Command): void {
       writeFileSync(join(root, MARKER), 'made by framelog demo git\n');
       const started = Date.now();
       const totals = { merges: 0, applied: 0, late: 0, fallback: 0, missing: 0, duplicates: 0, conflicts: 0, quarantined: 0 };
+      const bar = progressBar(' merging {bar} {value}/{total} frames | {applied} deltas | {conflicts} conflicts | late {late}');
+      if (!o.json) bar.start(frames, 0, { applied: 0, conflicts: 0, late: 0 });
       const onMerge = (r: MergeRecord): void => {
         totals.merges++;
         totals.applied += r.applied.length; totals.late += r.late.length; totals.fallback += r.fallback.length;
         totals.missing += r.missing.length; totals.duplicates += r.duplicates.length; totals.conflicts += r.conflicts; totals.quarantined += r.quarantined.length;
-        if (!o.json && process.stderr.isTTY) process.stderr.write(`\r merged frame ${r.frame} | ${totals.applied} deltas | ${totals.conflicts} conflicts | late ${totals.late} `);
+        if (!o.json) bar.update(Math.min(frames, r.frame), { applied: totals.applied, conflicts: totals.conflicts, late: totals.late });
       };
       const startAt = Date.now() + 800;
       const reports: GitDemoWriterReport[] = [];
@@ -135,17 +138,20 @@ export function registerGitDemo(program: Command): void {
       }));
       const guard = setTimeout(() => { for (const c of children) c.kill('SIGKILL'); }, 600_000);
       const abort = new AbortController();
-      const merger = await openGitTransport({ url, dir: storeDir, role: 'merger' });
       const ctx = openStoreContext(storeDir);
-      const watching = runTransportMerger(ctx, merger, { watch: true, signal: abort.signal, onMerge, pollMs: 200 });
-      await Promise.all(exits);
-      clearTimeout(guard);
-      await sleep(timeout + 500);
-      abort.abort();
-      await watching;
-      await runTransportMerger(ctx, merger, { onMerge }); // the stragglers (late deltas)
-      await merger.close();
-      if (!o.json && process.stderr.isTTY) process.stderr.write('\n');
+      try {
+        const merger = await openGitTransport({ url, dir: storeDir, role: 'merger' });
+        const watching = runTransportMerger(ctx, merger, { watch: true, signal: abort.signal, onMerge, pollMs: 200 });
+        await Promise.all(exits);
+        clearTimeout(guard);
+        await sleep(timeout + 500);
+        abort.abort();
+        await watching;
+        await runTransportMerger(ctx, merger, { onMerge }); // the stragglers (late deltas)
+        await merger.close();
+      } finally {
+        if (!o.json) bar.stop(); // a bar left running would keep the process alive
+      }
       if (failed) throw new FramelogError(`${failed} demo writer process(es) failed`, 'demo-failed');
       const records = readLog(ctx);
       const archived = new Set<string>();

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import cliProgress from 'cli-progress';
+import { progressBar } from './progressBar.js';
 import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
 import { addRecord, emptyTotals, type RunTotals } from '../run/runTotals.js';
@@ -53,14 +53,11 @@ export function markDemoDir(dir: string): void {
   writeFileSync(join(dir, MARKER), 'made by framelog demo\n');
 }
 
-/** A progress bar on stderr (only on a terminal, never with --json), fed with merge records. */
+/** A progress bar on stderr (never with --json; without a terminal, a line now and then), fed with merge records. */
 export function mergeProgress(label: string, total: number, quiet: boolean): { onMerge: (r: MergeRecord) => void; stop: () => void; totals: RunTotals } {
   const totals = emptyTotals();
-  const show = !quiet && Boolean(process.stderr.isTTY);
-  const bar = new cliProgress.SingleBar({
-    format: ` ${label.padEnd(10)} {bar} {value}/{total} frames | {deltas} deltas | {conflicts} conflicts | late {late} | fallback {fallback} | missing {missing}`,
-    hideCursor: true, stream: process.stderr, fps: 10,
-  }, cliProgress.Presets.shades_classic);
+  const show = !quiet;
+  const bar = progressBar(` ${label.padEnd(10)} {bar} {value}/{total} frames | {deltas} deltas | {conflicts} conflicts | late {late} | fallback {fallback} | missing {missing}`);
   if (show) bar.start(total, 0, { deltas: 0, conflicts: 0, late: 0, fallback: 0, missing: 0 });
   return {
     totals,

@@ -62,47 +62,50 @@ export async function runFleetDemo(o: DemoOptions): Promise<{ summary: DemoSumma
   markDemoDir(o.dir);
   const register = openStreamAppender(o.dir, 'register', { durability: 'batch' });
   const progress = mergeProgress('fleet', o.frames, o.json);
-  const abort = new AbortController();
-  const watching = runTransportMerger(ctx, createFsTransport(ctx.layout.root), { watch: true, signal: abort.signal, onMerge: progress.onMerge, pollMs: 50 });
-  const startAt = Date.now() + 500;
-  const base = { dir: resolve(o.dir), agents: o.workers, frames: o.frames, items: o.size, seed: o.seed, startAt, periodMs, frameTimeoutMs };
   let crashes = 0, failures = 0;
-  const running = new Set<Promise<void>>();
-  const launch = (index: number, from: number, mayCrash: boolean): void => {
-    const cfg: FleetAgentConfig = { ...base, index, from, mayCrash };
-    const child: ChildProcess = spawn(process.execPath, [compiledPath(MAIN), '_fleet-agent', JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const done = new Promise<void>((res) => child.on('exit', (code, signal) => {
-      void (async () => {
-        if (signal === 'SIGKILL') {
-          crashes++;
-          const frame = lastFrameOf(ctx, agentName(index)) + 1;
-          if (frame <= o.frames) {
-            // The supervisor speaks for the dead agent: it ran, and has nothing to contribute.
-            await createWriter({ dir: o.dir, writer: agentName(index) }).fallback(frame, { meta: { reason: 'agent process killed (SIGKILL) mid-frame' } });
-            await register.append({ type: 'lifecycle', agent: agentName(index), event: 'crash', frame, signal });
-            if (frame < o.frames) launch(index, frame + 1, false);
-          }
-        } else if (code !== 0) failures++;
-        res();
-      })();
-    }));
-    running.add(done);
-    void done.then(() => running.delete(done));
-  };
-  names.forEach((_, i) => launch(i, 1, true));
-  const guard = setTimeout(() => abort.abort(), 10 * 60_000);
-  while (running.size > 0) await Promise.all([...running]);
-  clearTimeout(guard);
-  await new Promise((r) => setTimeout(r, frameTimeoutMs + 150)); // let the merger close complete frames
-  abort.abort();
-  await watching;
-  const merger = openMergerOn(ctx);
   try {
-    for (const r of merger.merge() as MergeRecord[]) progress.onMerge(r);
+    const abort = new AbortController();
+    const watching = runTransportMerger(ctx, createFsTransport(ctx.layout.root), { watch: true, signal: abort.signal, onMerge: progress.onMerge, pollMs: 50 });
+    const startAt = Date.now() + 500;
+    const base = { dir: resolve(o.dir), agents: o.workers, frames: o.frames, items: o.size, seed: o.seed, startAt, periodMs, frameTimeoutMs };
+    const running = new Set<Promise<void>>();
+    const launch = (index: number, from: number, mayCrash: boolean): void => {
+      const cfg: FleetAgentConfig = { ...base, index, from, mayCrash };
+      const child: ChildProcess = spawn(process.execPath, [compiledPath(MAIN), '_fleet-agent', JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const done = new Promise<void>((res) => child.on('exit', (code, signal) => {
+        void (async () => {
+          if (signal === 'SIGKILL') {
+            crashes++;
+            const frame = lastFrameOf(ctx, agentName(index)) + 1;
+            if (frame <= o.frames) {
+              // The supervisor speaks for the dead agent: it ran, and has nothing to contribute.
+              await createWriter({ dir: o.dir, writer: agentName(index) }).fallback(frame, { meta: { reason: 'agent process killed (SIGKILL) mid-frame' } });
+              await register.append({ type: 'lifecycle', agent: agentName(index), event: 'crash', frame, signal });
+              if (frame < o.frames) launch(index, frame + 1, false);
+            }
+          } else if (code !== 0) failures++;
+          res();
+        })();
+      }));
+      running.add(done);
+      void done.then(() => running.delete(done));
+    };
+    names.forEach((_, i) => launch(i, 1, true));
+    const guard = setTimeout(() => abort.abort(), 10 * 60_000);
+    while (running.size > 0) await Promise.all([...running]);
+    clearTimeout(guard);
+    await new Promise((r) => setTimeout(r, frameTimeoutMs + 150)); // let the merger close complete frames
+    abort.abort();
+    await watching;
+    const merger = openMergerOn(ctx);
+    try {
+      for (const r of merger.merge() as MergeRecord[]) progress.onMerge(r);
+    } finally {
+      merger.close();
+    }
   } finally {
-    merger.close();
+    progress.stop(); // a bar left running would keep the process alive
   }
-  progress.stop();
   await register.close();
   const state = toState(loadStateAt(ctx));
   const receipts = await countBy(o.dir, 'receipts', 'status');
