@@ -131,7 +131,16 @@ export async function openNatsTransport(o: NatsTransportOptions): Promise<NatsTr
       },
     },
     async pull() {
-      return (session ?? (await newSession())).pull();
+      const current = session ?? (await newSession());
+      try {
+        return await current.pull();
+      } catch (e) {
+        // A pull that failed (no answer during a leader election) may have had deltas delivered to
+        // it that nobody received: the consumer would give them again only after the ack wait
+        // (60 s). The next pull starts a fresh session, which delivers every unacknowledged delta at once.
+        if (session === current) session = undefined;
+        throw e;
+      }
     },
     async ack(ids) {
       await session?.ack(ids);
