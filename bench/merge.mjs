@@ -468,6 +468,13 @@ async function applyBench() {
     for (const fr of valid) for (const { delta } of fr) applyDelta(s, delta, {});
     return s;
   };
+  // The same deltas under field policies (PROTOCOL §2a): f1 by max, f2 by writer priority.
+  const policies = lib.compilePolicies({ ent: { f1: 'max', f2: { priority: [writerName(0), 'w*'] } } });
+  const runApplyPolicies = () => {
+    const s = createMergeState();
+    for (const fr of valid) for (const { delta } of fr) applyDelta(s, delta, {}, undefined, policies);
+    return s;
+  };
   const final = runMergeFrames();
   check(final.counters.get('a') === D, 'mergeFrame result');
   const bytes = frames.flat().map((d) => Buffer.from(d.text));
@@ -475,6 +482,7 @@ async function applyBench() {
   bench
     .add('mergeFrame', () => void runMergeFrames())
     .add('applyDelta', () => void runApply())
+    .add('applyDeltaPolicies', () => void runApplyPolicies())
     .add('parseDelta', () => {
       for (const b of bytes) parseDelta(b, DEFAULT_PLAN);
     })
@@ -493,6 +501,7 @@ async function applyBench() {
     writers: W, frames: F, deltas: D, opsPerDelta: OPS_PER_DELTA,
     mergeFrame: perIter('mergeFrame', D),
     applyDelta: perIter('applyDelta', D),
+    applyDeltaPolicies: perIter('applyDeltaPolicies', D),
     parseDelta: { usPerDelta: round((p50('parseDelta') * 1000) / D, 2) },
     stateSha256AtEnd: { ms: round(p50('stateSha256'), 3), items: D, note: 'mergeFrame hashes the whole canonical state once per frame' },
   };
@@ -683,6 +692,7 @@ function table(r) {
     tab(`In-memory (${a.deltas} prebuilt deltas, W=${a.writers}, ${a.frames} frames; op = counter, field or item, ${a.opsPerDelta}/delta)`, ['', 'ops/s', 'deltas/s', 'µs/delta'], [
       ['mergeFrame (sort, apply, state hash per frame)', a.mergeFrame.opsPerSec, a.mergeFrame.deltasPerSec, a.mergeFrame.usPerDelta],
       ['applyDelta alone', a.applyDelta.opsPerSec, a.applyDelta.deltasPerSec, a.applyDelta.usPerDelta],
+      ...(a.applyDeltaPolicies ? [['applyDelta, fields under max and priority policies', a.applyDeltaPolicies.opsPerSec, a.applyDeltaPolicies.deltasPerSec, a.applyDeltaPolicies.usPerDelta]] : []),
       ['parseDelta (validation + content hash)', '', '', a.parseDelta.usPerDelta],
       [`stateSha256 of the final state (${a.deltas} items), ms`, '', '', a.stateSha256AtEnd.ms],
     ]);

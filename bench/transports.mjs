@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Transport benchmarks: deltas/s through git (writer processes in their own clones pushing to one
 // bare repository on local disk), with 1 and 8 writers, then the merger pulling, merging and
-// pushing what they sent; the same for PostgreSQL, Redis Streams and NATS JetStream, each beside
+// pushing what they sent; the same for PostgreSQL, Redis Streams, NATS JetStream and Kafka, each beside
 // its raw client doing the same work from the same processes (batched INSERT, pipelined XADD,
 // plain JetStream publish: bench/transports/<engine>.mjs); and end-to-end latency from put to
 // merged for every transport. Writes bench/results/transports.json.
 //
-//   npm run build && node bench/transports.mjs [--quick] [--only=postgres,redis,nats]
+//   npm run build && node bench/transports.mjs [--quick] [--only=postgres,redis,nats,kafka]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -88,6 +88,7 @@ const ENGINES = [
   { name: 'postgres', url: process.env.FRAMELOG_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', port: 5432, raw: 'batched INSERT … SELECT FROM unnest(…) into a plain table, one transaction per batch' },
   { name: 'redis', url: process.env.FRAMELOG_REDIS_URL ?? 'redis://127.0.0.1:6379', port: 6379, raw: 'one pipeline of XADDs per batch, no dedup' },
   { name: 'nats', url: process.env.FRAMELOG_NATS_URL ?? 'nats://127.0.0.1:4222', port: 4222, raw: 'plain JetStream publish of the batch, all PubAcks awaited, no Nats-Msg-Id' },
+  { name: 'kafka', url: process.env.FRAMELOG_KAFKA_URL ?? 'kafka://127.0.0.1:9092', port: 9092, raw: 'the same idempotent acks=all producer sending the batch to a plain topic, no key' },
 ];
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 

@@ -157,6 +157,8 @@ function runCase(dir, spec, call, keep) {
         states.clear();
       } else if ('put' in step) {
         call(['put', ...step.put.map((f) => join(dir, f)), '--dir', store], { expect });
+      } else if ('resolve' in step) {
+        call(['resolve', ...step.resolve, '--dir', store], { expect });
       } else if ('putStdin' in step) {
         call(['put', '-', '--dir', store], { input: readFileSync(join(dir, step.putStdin)), expect });
       } else if ('edit' in step) {
@@ -204,18 +206,21 @@ const ID_LISTS = ['applied', 'late', 'duplicates', 'skewed'];
 function recordView(r) {
   const v = { ...r };
   for (const k of ID_LISTS) if (Array.isArray(r[k])) v[k] = r[k].map(idText);
+  v.resolved = (r.resolved ?? []).map((x) => `${x.conflict} by ${idText(x)}`); // 1.1: "m1.0 by 2/human.ana/0"
   if (Array.isArray(r.quarantined)) v.quarantined = r.quarantined.map((q) => q.file).sort();
   return v;
 }
 
 /** A conflict record as cases spell it: the place, and the values of winner and losers. */
-function conflictView(c) {
+function conflictView(c, v11) {
+  // 1.1 cases also compare each record's id and a field record's policy.
+  const ext = v11 ? { conflict: c.conflict, ...(c.kind === 'field' ? { policy: c.policy } : {}) } : {};
   if (c.kind === 'field') {
-    return { merge: c.merge, kind: c.kind, type: c.type, id: String(c.id), field: c.field, ...('base' in c ? { base: c.base } : {}),
+    return { merge: c.merge, kind: c.kind, ...ext, type: c.type, id: String(c.id), field: c.field, ...('base' in c ? { base: c.base } : {}),
       winner: c.winner?.value, losers: (c.losers ?? []).map((l) => l.value) };
   }
-  if (c.kind === 'item') return { merge: c.merge, kind: c.kind, collection: c.collection, key: c.key, winner: c.winner?.value, losers: (c.losers ?? []).map((l) => l.value) };
-  return { merge: c.merge, kind: c.kind, frame: c.frame, writer: c.writer, seq: c.seq ?? 0 };
+  if (c.kind === 'item') return { merge: c.merge, kind: c.kind, ...ext, collection: c.collection, key: c.key, winner: c.winner?.value, losers: (c.losers ?? []).map((l) => l.value) };
+  return { merge: c.merge, kind: c.kind, ...ext, frame: c.frame, writer: c.writer, seq: c.seq ?? 0 };
 }
 
 const eventView = (e) => ({ merge: e.merge, frame: e.frame, writer: e.writer, seq: e.seq ?? 0, event: e.event });
@@ -258,8 +263,15 @@ function checkExpectations(expect, store, call, states, problems) {
   // 3. Conflict records (order-insensitive: v1.0 fixes no order).
   const conflicts = ndjson(call(['conflicts', '--dir', store]).stdout, 'conflicts');
   const wantC = sortedCanon(expect.conflicts ?? []);
-  const gotC = sortedCanon(conflicts.map(conflictView));
+  const v11 = (expect.conflicts ?? []).some((c) => 'conflict' in c);
+  const gotC = sortedCanon(conflicts.map((c) => conflictView(c, v11)));
   if (canonical(wantC) !== canonical(gotC)) problems.push(`conflict records:\n      want ${wantC.join('\n           ') || '(none)'}\n      got  ${gotC.join('\n           ') || '(none)'}`);
+
+  // 3b. 1.1: the ids of the conflicts still open (PROTOCOL §2a), as a set.
+  if (expect.open !== undefined) {
+    const open = ndjson(call(['conflicts', '--open', '--dir', store]).stdout, 'conflicts --open').map((c) => c.conflict).sort();
+    if (canonical(open) !== canonical([...expect.open].sort())) problems.push(`open conflicts: want ${canonical([...expect.open].sort())}, got ${canonical(open)}`);
+  }
 
   // 4. Events, in journal order.
   const events = ndjson(call(['events', '--dir', store]).stdout, 'events').map(eventView);

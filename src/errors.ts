@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   'nats-pull-failed': { exit: 1, http: 502, fatal: false, about: 'a JetStream pull failed' },
   'nats-put-failed': { exit: 1, http: 502, fatal: false, about: 'a JetStream publish failed' },
   'nats-ack-failed': { exit: 1, http: 502, fatal: false, about: 'a JetStream acknowledgement failed' },
+  'kafka-unavailable': { exit: 1, http: 503, fatal: false, about: 'Kafka cannot be reached, or refused a request' },
   'nats-cluster': { exit: 1, http: 503, fatal: false, about: 'the NATS cluster lacks a quorum' },
   'address-in-use': { exit: 1, http: 500, fatal: false, about: 'the port is taken' },
   'worker-failed': { exit: 1, http: 500, fatal: false, about: 'an engine worker process failed' },

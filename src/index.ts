@@ -23,17 +23,20 @@ export { openStore, type Store, type Merger } from './store/openStore.js';
 export type { MergeOptions } from './store/commit/runMerge.js';
 export type { PutResult } from './store/inbox/putDeltas.js';
 export type { VerifyReport, VerifyFault } from './store/history/verifyStore.js';
-export type { ConflictFilter, EventFilter } from './store/history/journalQueries.js';
+export type { ConflictEntry, ConflictFilter, EventFilter } from './store/history/journalQueries.js';
+export type { CounterSeries, CounterSeriesOptions } from './store/history/counterSeries.js';
+export type { FieldHistoryOptions, FieldHistoryPage, FieldWriteEntry } from './store/history/fieldHistory.js';
 
 // What deltas, plans, states and records are.
 export type { Delta, ValidDelta, DeltaRef, JsonValue, JsonObject } from './delta/types.js';
-export { parsePlan, DEFAULT_PLAN, type Plan, type ShapeRule } from './delta/plan.js';
+export { parsePlan, DEFAULT_PLAN, type Plan, type ShapeRule, type FieldPolicy, type PolicyMap } from './delta/plan.js';
 export { validateDelta, parseDelta, MAX_FRAME, MAX_COUNTER_STEP, type DeltaCheck, type DeltaProblem } from './delta/validateDelta.js';
 export { canonicalJson } from './delta/canonicalJson.js';
 export { contentHash } from './delta/contentHash.js';
 export type { State } from './merge/canonicalState.js';
 export { diffStates, type StateDiff, type FieldChange, type ItemChange, type CounterChange, type FieldRemoval, type ItemRemoval } from './merge/diffStates.js';
 export type * from './merge/records.js';
+export { loadResolver, parsePolicyText, type Resolver, type ResolverFunction, type ResolveChoice, type ResolveRequest, type ResolutionPlan } from './resolve/index.js';
 
 // Writers.
 export { createWriter, type Writer, type WriterOptions, type UnitResult } from './writer/createWriter.js';

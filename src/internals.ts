@@ -10,4 +10,5 @@ export * from './delta/index.js';
 export * from './merge/index.js';
 export * from './store/index.js';
 export * from './writer/index.js';
+export * from './resolve/index.js';
 export { FramelogError } from './errors.js';

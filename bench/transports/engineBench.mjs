@@ -27,3 +27,20 @@ export async function runAlone(name, { measure, latency }) {
   const l = await latency({ dist, frames: quick ? 10 : 40 });
   console.log(`${name} latency put → merged: p50 ${l.ms.p50} ms, p95 ${l.ms.p95} ms, max ${l.ms.max} ms (${l.frames} frames)`);
 }
+
+/**
+ * Starts W writer processes of `worker` (a file beside this one) with `argsOf(i)`, started together
+ * at a common time `leadMs` from now (appended as the start time before `mode`, as the workers
+ * read it); seconds from the first start to the last end.
+ */
+export async function runWriterProcesses({ worker, writers, leadMs = 1500, argsOf, label }) {
+  const { spawn } = await import('node:child_process');
+  const startAt = Date.now() + leadMs;
+  const runs = await Promise.all(Array.from({ length: writers }, (_, i) => new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [path.join(here, worker), ...argsOf(i, startAt)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (b) => (out += b));
+    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${label} writer w${i} exited ${code}`))));
+  })));
+  return (Math.max(...runs.map((r) => r.ended)) - Math.min(...runs.map((r) => r.started))) / 1000;
+}

@@ -2,28 +2,20 @@
 // the transport (one Lua script call per put: pending-key dedup + XADD + HSET) against the same
 // processes and batches through raw ioredis (one pipeline of XADDs per batch, no dedup), and the
 // latency from a put to its merge with a watch-mode merger.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runAlone, summarize } from './engineBench.mjs';
+import { runAlone, runWriterProcesses, summarize } from './engineBench.mjs';
 import { putToMerged } from './putToMerged.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const URL_ = process.env.FRAMELOG_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const load = (dist, file) => import(pathToFileURL(path.join(dist, file)).href);
 
 /** W worker processes put `perWriter` deltas each, `batch` per call, started together; seconds from the first start to the last end. */
-async function runWriters(dist, store, mode, writers, perWriter, batch) {
-  const startAt = Date.now() + 1500;
-  const runs = await Promise.all(Array.from({ length: writers }, (_, i) => new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [path.join(here, 'redisWorker.mjs'), dist, URL_, store, `w${i}`, String(perWriter), String(batch), String(startAt), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.on('data', (b) => (out += b));
-    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`redis ${mode} writer w${i} exited ${code}`))));
-  })));
-  return (Math.max(...runs.map((r) => r.ended)) - Math.min(...runs.map((r) => r.started))) / 1000;
-}
+const runWriters = (dist, store, mode, writers, perWriter, batch) => runWriterProcesses({
+  worker: 'redisWorker.mjs', writers, leadMs: 1500, label: `redis ${mode}`,
+  argsOf: (i, startAt) => [dist, URL_, store, `w${i}`, String(perWriter), String(batch), String(startAt), mode],
+});
 
 /**
  * Throughput of puts through the transport and through raw pipelined XADDs, the same processes and

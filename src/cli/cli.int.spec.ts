@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { treeHash } from '../testing/treeHash.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'framelog-cli-'));
@@ -13,19 +13,6 @@ const run = (args: string[], input?: string, env: Record<string, string> = {}) =
   const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
-/** A hash of every file under `dir`: "store untouched" means this does not change. */
-function treeHash(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else h.update(relative(dir, p)).update('\0').update(readFileSync(p)).update('\0');
-    }
-  };
-  walk(dir);
-  return h.digest('hex');
-}
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error('dist/cli/main.js is missing: run npm run build first');

@@ -1,10 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInvocation } from '../engine/demos/demoSupport.js';
+import { checkSameRun } from '../engine/run/runManifest.js';
 
 // The CLI details of issue #18 point 18: what a user reads when nothing happens, when a count is
 // wrong, in help, and when a merger starts watching a backlog.
@@ -80,6 +82,53 @@ describe('CLI details', () => {
     expect(json.frameTimeoutMs).toBe(3000);
   });
 
+  it('run.json keeps the seed as it was given: --seed 7 is the number 7, a text seed stays text, and 7 and "7" are one run (#18 point 18)', async () => {
+    const dir = join(root, 'seeded');
+    const r = run(['demo', 'evolution', '--seed', '7', '--frames', '3', '--size', '20', '--dir', dir, '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).seed).toBe(7);
+    expect(JSON.parse(r.out).seed).toBe(7);
+    const text = join(root, 'seeded-text');
+    expect(run(['demo', 'evolution', '--seed', 'blue', '--frames', '2', '--size', '20', '--dir', text, '--json']).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(text, 'run.json'), 'utf8')).seed).toBe('blue');
+    // The same run whichever way the seed is spelt; another seed is another run.
+    const manifest = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    expect(() => checkSameRun(dir, manifest, { name: manifest.name, seed: '7', shards: manifest.shards })).not.toThrow();
+    expect(() => checkSameRun(dir, { ...manifest, seed: '7' }, { name: manifest.name, seed: 7, shards: manifest.shards })).not.toThrow();
+    expect(() => checkSameRun(dir, manifest, { name: manifest.name, seed: 8, shards: manifest.shards })).toThrow(/with seed 7, not 8/);
+  });
+
+  it('demo summaries give the hash of the final state (framelog state without its newline), never null or an older checkpoint\'s', () => {
+    for (const args of [['demo', '--frames', '5', '--writers', '2'], ['demo', 'evolution', '--frames', '7', '--size', '40']]) {
+      const dir = join(root, `hash-${args.length}`);
+      const r = run([...args, '--dir', dir, '--json']);
+      expect(r.code, r.err).toBe(0);
+      const state = run(['state', '--dir', dir]).out;
+      expect(JSON.parse(r.out).state_sha256, args.join(' ')).toBe(createHash('sha256').update(state.replace(/\n$/, '')).digest('hex'));
+    }
+  });
+
+  it('a reader that stops reading (| head -1) ends the command quietly: no EPIPE stack trace, exit 0', () => {
+    const dir = join(root, 'epipe');
+    expect(run(['init', '--dir', dir]).code).toBe(0);
+    // 2,000 events of ~200 bytes: far more than a pipe holds, so the writes after head exits fail.
+    const events = Array.from({ length: 2000 }, (_, i) => ({ type: 'tick', i, pad: 'x'.repeat(180) }));
+    expect(run(['put', '-', '--dir', dir], JSON.stringify({ frame: 1, writer: 'w', utc: '2026-01-01T00:00:00Z', events }) + '\n').code).toBe(0);
+    expect(run(['merge', '--dir', dir]).code).toBe(0);
+    for (const cmd of ['events', 'log']) {
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" ${cmd} --dir "${dir}" | head -1 > /dev/null; echo "rc=\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+      expect(r.stderr, cmd).toBe('');
+      expect(r.stdout.trim(), cmd).toBe('rc=0');
+    }
+  });
+
+  it('the git demo explains its late and missing deltas too: the timeout, and pushes to one repository waiting for each other (#18 point 6)', () => {
+    const r = run(['demo', 'git', '--dir', join(root, 'git-hurried'), '--frames', '4', '--writers', '3', '--timeout', '0']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/\n {2}why {9}a frame closes when every writer reported or 0 ms after its first delta \(--timeout\); a writer slower than that \(over git a delta reaches the merger when its writer's push lands, and 3 writers' pushes to one repository wait for each other and rebase.*\) is missing at the close, .* nothing is lost\n/);
+    expect(r.out).toMatch(/verify {6}ok/);
+  });
+
   it('long work is not silent when stderr is not a terminal: the demos print their progress line now and then (#18 point 7)', () => {
     for (const args of [['demo', '--frames', '20', '--writers', '2'], ['demo', 'evolution', '--frames', '40', '--size', '200']]) {
       const r = spawnSync(process.execPath, [CLI, ...args, '--dir', join(root, `progress-${args[1]}`)], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FRAMELOG_PROGRESS_MS: '100' } });
@@ -99,5 +148,11 @@ describe('CLI details', () => {
     expect(cliInvocation({ PATH: '/nonexistent' })).toBe('npx framelog');
     writeFileSync(join(bin, 'framelog'), '#!/bin/sh\n');
     expect(cliInvocation({ PATH: `/nonexistent:${bin}` })).toBe('framelog');
+    // What npx and npm run add to the PATH of what they run is not the user's PATH.
+    const npxBin = join(root, '_npx', 'abc', 'node_modules', '.bin');
+    mkdirSync(npxBin, { recursive: true });
+    writeFileSync(join(npxBin, 'framelog'), '#!/bin/sh\n');
+    expect(cliInvocation({ PATH: `${npxBin}:/usr/bin` })).toBe('npx framelog');
+    expect(cliInvocation({ PATH: `${npxBin}/:${bin}` })).toBe('framelog');
   });
 });

@@ -9,11 +9,12 @@ import { resolveStoreDir } from '../store/layout.js';
 import { loadStateAt } from '../store/history/stateAt.js';
 import { lastMergedFrame } from '../store/history/lastMergedFrame.js';
 import type { StoreContext } from '../store/storeContext.js';
-import { queryConflicts, queryEvents, readLog, type ConflictFilter } from '../store/history/journalQueries.js';
+import { queryConflicts, queryEvents, readLog } from '../store/history/journalQueries.js';
 import { verifyStore } from '../store/history/verifyStore.js';
 import { verifyStreams } from '../stream/compact/verifyStreams.js';
 import { ensureToken } from '../server/token.js';
-import { action, parseFrame, printNdjson, style } from './output.js';
+import { action, frameRange, parseFrame, printNdjson, style } from './output.js';
+import { addConflictFilters, conflictFilterOf, type ConflictFilterFlags } from './conflictFilters.js';
 import { printDiff } from './humanOutput.js';
 import { mergeCommand, putCommand } from './transportCommands.js';
 
@@ -21,12 +22,6 @@ interface DirOpt { dir?: string; json?: boolean }
 const ctxOf = (o: DirOpt) => openStoreContext(resolveStoreDir(o.dir));
 const dirOption = (c: Command): Command => c.option('--dir <dir>', 'store folder (default: $FRAMELOG_DIR or .framelog)');
 
-function frameRange(text: string | undefined, what: string): ConflictFilter['frame'] {
-  if (text === undefined) return undefined;
-  const m = /^(\d*)\.\.(\d*)$/.exec(text);
-  if (!m) return parseFrame(text, what);
-  return { from: m[1] ? parseFrame(m[1], what) : undefined, to: m[2] ? parseFrame(m[2], what) : undefined };
-}
 
 /** Registers the core commands of PROTOCOL §7: init, put, merge, state, diff, log, conflicts, events, verify. */
 /**
@@ -102,17 +97,16 @@ export function registerCoreCommands(program: Command): void {
     .option('--json', 'NDJSON (the default; accepted for symmetry)')
     .action(action((o: DirOpt) => printNdjson(readLog(ctxOf(o)))));
 
-  dirOption(program.command('conflicts'))
-    .description('conflict records, NDJSON: every loser of a field, item or delta identity')
-    .option('--frame <n|a..b>', 'merge frame, or an inclusive range like 10..20')
-    .option('--kind <kind>', 'field, item or delta')
-    .option('--type <type>', 'entity type').option('--id <id>', 'entity id').option('--field <field>', 'field name')
-    .option('--collection <name>', 'item collection').option('--writer <writer>', 'a writer among winner and losers')
+  addConflictFilters(dirOption(program.command('conflicts'))
+    .description('conflict records, NDJSON: every loser of a field, item or delta identity'))
+    .option('--open', 'only conflicts no resolution has closed yet')
+    .option('--resolved', 'only conflicts a resolution has closed (each with resolvedBy)')
     .option('--json', 'NDJSON (the default)')
-    .addHelpText('after', '\nExamples:\n  framelog conflicts --type agents --field status\n  framelog conflicts --frame 100..200 --writer worker-3')
-    .action(action((o: DirOpt & Omit<ConflictFilter, 'frame' | 'kind'> & { frame?: string; kind?: string }) => {
-      if (o.kind !== undefined && !['field', 'item', 'delta'].includes(o.kind)) throw new FramelogError(`--kind: must be field, item or delta (got ${o.kind})`, 'bad-argument');
-      const filter: ConflictFilter = { frame: frameRange(o.frame, '--frame'), kind: o.kind as ConflictFilter['kind'], type: o.type, id: o.id, field: o.field, collection: o.collection, writer: o.writer };
+    .addHelpText('after', '\nEvery record carries its id (conflict: "m<merge>.<n>"), which framelog resolve names.\n\nExamples:\n  framelog conflicts --type agents --field status\n  framelog conflicts --open --frame 100..200 --writer worker-3\n  framelog conflicts --open | jq -r .conflict')
+    .action(action((o: DirOpt & ConflictFilterFlags & { open?: boolean; resolved?: boolean }) => {
+      const filter = conflictFilterOf(o);
+      if (o.open && o.resolved) throw new FramelogError('--open and --resolved: give one of them', 'bad-argument');
+      if (o.open || o.resolved) filter.open = o.open === true;
       printNdjson(queryConflicts(ctxOf(o), filter));
     }));
 

@@ -1,11 +1,10 @@
-import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { progressBar } from '../engine/demos/progressBar.js';
 import type { Command } from 'commander';
-import { cliInvocation, serveCommand } from '../engine/demos/demoSupport.js';
+import { cliInvocation, finalStateSha256, serveCommand } from '../engine/demos/demoSupport.js';
 import { FramelogError } from '../errors.js';
 import type { MergeRecord } from '../merge/records.js';
 import { initStore } from '../store/storeContext.js';
@@ -13,6 +12,7 @@ import { openMergerOn } from '../store/openStore.js';
 import { createFsTransport } from '../transport/fs/fsTransport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { verifyStore } from '../store/history/verifyStore.js';
+import { lateWhy } from './lateWhy.js';
 import { action, parseCount, parseFrame, style } from './output.js';
 import { runDemoWriter } from './demoWriter.js';
 import { addEngineDemoOptions, isEngineDemo, runEngineDemo } from './engineCommands.js';
@@ -94,7 +94,7 @@ export function registerDemoCommand(program: Command): void {
       const records = (await import('../store/history/journalQueries.js')).readLog(ctx);
       const summary = {
         dir: o.dir, writers: n, frames, frameTimeoutMs: timeout, seconds: (Date.now() - started) / 1000, ...totals,
-        lastFrame: records.at(-1)?.frame ?? null, state_sha256: records.at(-1)?.state_sha256 ?? null, verify: report.ok,
+        lastFrame: records.at(-1)?.frame ?? null, state_sha256: records.length ? finalStateSha256(o.dir) : null, verify: report.ok,
       };
       if (o.json) {
         process.stdout.write(JSON.stringify(summary) + '\n');
@@ -107,9 +107,7 @@ export function registerDemoCommand(program: Command): void {
         `  merges      ${totals.merges} (last frame ${summary.lastFrame})`,
         `  deltas      ${totals.applied} applied, ${totals.late} late, ${totals.duplicates} duplicates`,
         `  writers     ${totals.fallback} fallbacks, ${totals.missing} missing at close`,
-        ...(totals.late + totals.missing > 0
-          ? [`  why         a frame closes when every writer reported or ${timeout} ms after its first delta (--timeout); a writer slower than that${os.loadavg()[0] > os.cpus().length ? ` (this machine is loaded: load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)` : ''} is missing at the close, and its delta, late, is merged by the next merge: nothing is lost`]
-          : []),
+        ...lateWhy(totals.late, totals.missing, timeout, 'one writer here sleeps past it now and then, on purpose'),
         `  conflicts   ${totals.conflicts} (every loser kept in journal/conflicts.ndjson)`,
         `  quarantined ${totals.quarantined}`,
         `  state hash  ${summary.state_sha256}`,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { printSummary, type DemoOptions, type DemoSummary } from '../engine/demos/demoSupport.js';
 import { runSimulationDemo, type SimulationDemo } from '../engine/demos/runSimulationDemo.js';
+import { seedAsGiven } from '../engine/run/runManifest.js';
 import { evolutionDemo } from '../engine/demos/evolution/evolutionDemo.js';
 import { ecosystemDemo } from '../engine/demos/ecosystem/ecosystemDemo.js';
 import type { JsonObject } from '../delta/types.js';
@@ -37,7 +38,7 @@ function demoOptions(name: string, o: Record<string, string | boolean | undefine
   return {
     frames: num('frames', d.frames, 1), size: num('size', d.size, 1), workers,
     shards: name === 'fleet' ? workers : num('shards', d.shards, 1),
-    seed: given('seed') ?? '1', dir: given('dir') ?? `.framelog-demo-${name}`, json: Boolean(o.json),
+    seed: seedAsGiven(given('seed') ?? '1'), dir: given('dir') ?? `.framelog-demo-${name}`, json: Boolean(o.json),
   };
 }
 

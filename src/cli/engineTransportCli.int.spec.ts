@@ -52,6 +52,19 @@ describe.skipIf(!ok)('framelog with an engine transport (redis)', () => {
     expect(down.code).toBe(1);
     expect(down.err.trim().split('\n')).toHaveLength(1);
     expect(down.err).toMatch(/127\.0\.0\.1:1/);
+    // A transport init the engine refuses leaves no store folder: the next try, right, just works.
+    const later = join(root, 'later');
+    const refused = cli(['transport', 'init', '--transport', 'redis', '--url', 'redis://127.0.0.1:1', '--store', 'x', '--dir', later]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/127\.0\.0\.1:1/);
+    expect(readdirSync(root)).not.toContain('later');
+    const again = `cli_${process.pid}_${Date.now().toString(36)}_again`;
+    const right = cli(['transport', 'init', '--transport', 'redis', '--url', SERVICE_URLS.redis, '--store', again, '--dir', later]);
+    expect(right.code, right.err).toBe(0);
+    expect(cli(['transport', 'drop', '--transport', 'redis', '--url', SERVICE_URLS.redis, '--store', again]).code).toBe(0);
+    const twice = cli(['transport', 'init', '--transport', 'redis', '--url', SERVICE_URLS.redis, '--store', again, '--dir', later]);
+    expect(twice.code).toBe(1);
+    expect(twice.err).toMatch(/already a framelog store/);
   }, 60_000);
 
   it('put says when the engine can lose what it acknowledges, and --require-durable refuses to put there (#19 point 5)', async () => {
@@ -75,6 +88,23 @@ describe.skipIf(!ok)('framelog with an engine transport (redis)', () => {
         expect(put.err).toBe(`framelog: redis: ${durability.summary}\n`);
         expect(strict.code).toBe(1);
         expect(strict.err).toBe(`framelog: redis: ${durability.summary}; nothing was put (--require-durable)\n`);
+        expect(await admin.xlen(`framelog:{${store}}:deltas`)).toBe(1);
+        // Recorded in the store (transport init --require-durable): refused there, and no store is left.
+        const recorded = cli(['transport', 'init', ...base, '--require-durable', '--dir', join(root, 'dur-strict')]);
+        expect(recorded.code).toBe(1);
+        expect(recorded.err).toMatch(/refused: this store requires durable acknowledgements/);
+        expect(readdirSync(root)).not.toContain('dur-strict');
+        // A plan that says so: every put through it refuses, and so does the library.
+        const planFile = join(root, 'dur-merger', 'framelog.json');
+        const plan = JSON.parse(readFileSync(planFile, 'utf8'));
+        writeFileSync(planFile, JSON.stringify({ ...plan, transport: { ...plan.transport, requireDurable: true } }));
+        const byPlan = cli(['put', '--dir', join(root, 'dur-merger'), '-'], JSON.stringify({ frame: 3, writer: 'a', utc: '2026-01-01T00:00:03Z' }) + '\n');
+        expect(byPlan.code).toBe(1);
+        expect(byPlan.err).toBe(`framelog: redis: ${durability.summary}; nothing was put (transport.requireDurable in framelog.json)\n`);
+        const { openTransport, resolveTransportConfig } = await import('../transport/openTransport.js');
+        const config = resolveTransportConfig({}, {}, openStoreContext(join(root, 'dur-merger')).plan.transport);
+        expect(config.requireDurable).toBe(true);
+        await expect(openTransport(config, join(root, 'dur-merger'), { role: 'merger' })).rejects.toMatchObject({ code: 'not-durable' });
         expect(await admin.xlen(`framelog:{${store}}:deltas`)).toBe(1);
       }
     } finally {
@@ -114,4 +144,32 @@ describe.skipIf(!ok)('framelog with an engine transport (redis)', () => {
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/^framelog: .*framelog.json: transport.url: holds a password/);
   }, 60_000);
+});
+
+describe.skipIf(!ok)('framelog resolve through an engine transport (redis)', () => {
+  it('reads the conflicts from the merger\'s store and sends the resolution delta through the engine; the next merge closes the conflict', () => {
+    const store = `resolve_${process.pid}_${Date.now().toString(36)}`;
+    const base = ['--transport', 'redis', '--url', SERVICE_URLS.redis, '--store', store];
+    const dir = join(root, 'resolve-merger');
+    expect(cli(['transport', 'init', ...base, '--dir', dir]).code).toBe(0);
+    try {
+      const lines = [
+        { frame: 1, writer: 'a', utc: '2026-01-01T00:00:00Z', set: { t: { x: { owner: 'a' } } } },
+        { frame: 1, writer: 'b', utc: '2026-01-01T00:00:01Z', set: { t: { x: { owner: 'b' } } } },
+      ].map((d) => JSON.stringify(d)).join('\n') + '\n';
+      expect(cli(['put', ...base, '-'], lines).code).toBe(0);
+      expect(cli(['merge', ...base, '--dir', dir]).code).toBe(0);
+      const open = cli(['conflicts', '--open', '--dir', dir]).out.trim().split('\n').map((l) => JSON.parse(l));
+      expect(open.map((c) => c.conflict)).toEqual(['m1.0']);
+      const r = cli(['resolve', 'm1.0', '--winner', 'a', '--as', 'human.ana', ...base, '--dir', dir]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^resolved 1 conflict \(m1\.0\) as human\.ana at frame 2: put 1 delta through redis; the next merge applies it\n$/);
+      expect(readdirSync(join(dir, 'inbox'))).toEqual([]); // it went through the engine, not into the merger's inbox
+      expect(cli(['merge', ...base, '--dir', dir]).code).toBe(0);
+      expect(cli(['conflicts', '--open', '--dir', dir]).out).toBe('');
+      expect(JSON.parse(cli(['state', '--dir', dir]).out).entities.t.x.owner).toBe('a');
+    } finally {
+      cli(['transport', 'drop', ...base]);
+    }
+  });
 });

@@ -19,7 +19,9 @@ import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { demoUnit } from './demoWriter.js';
 import { seededRandom } from '../engine/rng/seededRandom.js';
 import { action, parseCount, parseFrame, style } from './output.js';
+import { lateWhy } from './lateWhy.js';
 import { progressBar } from '../engine/demos/progressBar.js';
+import { finalStateSha256 } from '../engine/demos/demoSupport.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const MARKER = '.framelog-demo-git';
@@ -165,7 +167,7 @@ export function registerGitDemo(program: Command): void {
       const summary = {
         dir: o.dir, url, writers: n, frames, seconds: (Date.now() - started) / 1000, ...totals,
         sent: sent.length, lost: lost.length, pushes: reports.reduce((a, r) => a + r.pushes, 0), commits: subjects.length, mergeCommits,
-        lastFrame: records.at(-1)?.frame ?? null, state_sha256: records.at(-1)?.state_sha256 ?? null, verify: report.ok,
+        lastFrame: records.at(-1)?.frame ?? null, state_sha256: records.length ? finalStateSha256(storeDir) : null, verify: report.ok,
       };
       if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else {
@@ -175,6 +177,7 @@ export function registerGitDemo(program: Command): void {
           `  pushes      ${summary.pushes} by writers; ${summary.commits} commits on main, ${mergeCommits} of them "merge frame N" (${records.length} merges)`,
           `  deltas      ${sent.length} sent, ${lost.length} lost; ${totals.applied} applied, ${totals.late} late, ${totals.duplicates} duplicates`,
           `  writers     ${totals.fallback} fallbacks, ${totals.missing} missing at close`,
+          ...lateWhy(totals.late, totals.missing, timeout, `over git a delta reaches the merger when its writer's push lands, and ${n} writers' pushes to one repository wait for each other and rebase; one writer also sleeps past the timeout on purpose`),
           `  conflicts   ${totals.conflicts}`,
           `  quarantined ${totals.quarantined}`,
           `  verify      ${report.ok ? style.green('ok') : style.red('FAILED: ' + report.faults[0]?.message)}`,

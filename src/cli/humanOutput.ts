@@ -16,6 +16,7 @@ export function printMergeSummary(records: MergeRecord[]): void {
     if (r.missing.length) parts.push(style.yellow(`missing: ${r.missing.join(',')}`));
     if (r.skewed.length) parts.push(style.yellow(`${r.skewed.length} skewed`));
     if (r.conflicts) parts.push(style.cyan(`${r.conflicts} conflicts`));
+    if (r.resolved?.length) parts.push(style.green(`resolved ${r.resolved.map((x) => x.conflict).slice(0, 6).join(' ')}${r.resolved.length > 6 ? ` (+${r.resolved.length - 6})` : ''}`));
     if (r.quarantined.length) parts.push(style.red(`${r.quarantined.length} quarantined`));
     process.stdout.write(`merged frame ${style.bold(String(r.frame))}: ${parts.join(', ')}${r.state_sha256 ? '  ' + style.dim(r.state_sha256.slice(0, 12)) : ''}\n`);
   }

@@ -127,3 +127,11 @@ export async function readDeltaInputs(files: readonly string[]): Promise<Array<{
   if (inputs.length === 0) throw new FramelogError('put: no deltas given', 'bad-input');
   return inputs;
 }
+
+/** A frame (`12`) or an inclusive range (`10..20`, `..20`, `10..`), as the query filters take them. */
+export function frameRange(text: string | undefined, what: string): number | { from?: number; to?: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d*)\.\.(\d*)$/.exec(text);
+  if (!m) return parseFrame(text, what);
+  return { from: m[1] ? parseFrame(m[1], what) : undefined, to: m[2] ? parseFrame(m[2], what) : undefined };
+}

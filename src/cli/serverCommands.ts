@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { FramelogError } from '../errors.js';
 import { resolveStoreDir } from '../store/layout.js';
 import { openStoreContext } from '../store/storeContext.js';
-import { createServer } from '../server/createServer.js';
 import { ensureToken, rotateToken, tokenPath } from '../server/token.js';
 import { action, style } from './output.js';
 
@@ -60,6 +59,8 @@ The API is described at /api/openapi.json.`)
       const dir = resolveStoreDir(o.dir);
       const port = whole(o.port, '--port')!;
       if (port > 65535) throw new FramelogError(`--port: ${port} is not a port (0–65535)`, 'bad-argument');
+      // Loaded here: the HTTP stack (fastify) is most of the CLI's start-up time, and only serve needs it.
+      const { createServer } = await import('../server/createServer.js');
       const server = createServer({
         dir,
         host: o.host,

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { FramelogError } from '../errors.js';
 import { describeProblem, parseDelta } from '../delta/validateDelta.js';
 import { inboxName } from '../delta/identity.js';
-import { DEFAULT_PLAN, urlHasPassword } from '../delta/plan.js';
+import { DEFAULT_PLAN, parsePlan, urlHasPassword } from '../delta/plan.js';
 import { resolveStoreDir, storeLayout } from '../store/layout.js';
 import { initStore, openStoreContext } from '../store/storeContext.js';
 import { initGitStore } from '../transport/git/gitStore.js';
@@ -15,15 +15,15 @@ import type { Transport, TransportConfig } from '../transport/transport.js';
 import { runTransportMerger } from '../transport/runTransportMerger.js';
 import { registerGitDemo } from './gitDemo.js';
 import { printMergeSummary } from './humanOutput.js';
-import { action, parseFrame, printNdjson, readDeltaInputs } from './output.js';
+import { action, parseCount, parseFrame, printNdjson, readDeltaInputs } from './output.js';
 
-interface TransportFlags { transport?: string; url?: string; store?: string; dir?: string; clone?: string; json?: boolean; requireDurable?: boolean }
+export interface TransportFlags { transport?: string; url?: string; store?: string; dir?: string; clone?: string; json?: boolean; requireDurable?: boolean }
 
 /**
  * The transport config of a command: flags, environment, then the `transport` section of the
  * plan of the store at `--clone` / `--dir` (or $FRAMELOG_DIR, or .framelog) when there is one.
  */
-function transportConfigOf(o: TransportFlags): TransportConfig {
+export function transportConfigOf(o: TransportFlags): TransportConfig {
   const dir = resolveStoreDir(o.clone ?? o.dir);
   const plan = existsSync(storeLayout(dir).plan) ? openStoreContext(dir).plan.transport : undefined;
   return resolveTransportConfig(o, process.env, plan);
@@ -38,15 +38,16 @@ or the "transport" section of the store's framelog.json, which framelog transpor
   postgres  postgres://user@host:5432/db (default postgres://postgres@127.0.0.1:5432/postgres), --store NAME
   redis     redis://host:6379 (default redis://127.0.0.1:6379), --store NAME
   nats      nats://host:4222[,nats://…] (default nats://127.0.0.1:4222), --store NAME
-  For postgres, redis and nats, --dir is the merger's own store (framelog transport init makes it);
+  kafka     kafka://host:9092[,host:9092…] (default kafka://127.0.0.1:9092), --store NAME
+  For postgres, redis, nats and kafka, --dir is the merger's own store (framelog transport init makes it);
   several mergers on other hosts may run: one holds the lease and merges, the others wait.`;
 
 /** Adds `--transport` and `--url` to an existing command. */
 function addTransportOptions(c: Command | undefined, extra?: (c: Command) => void): void {
   if (!c) return;
-  c.option('--transport <name>', 'how deltas travel: fs (default), git, postgres, redis or nats')
-    .option('--url <url>', 'where: the store folder (fs), the git remote (git), or the server (postgres, redis, nats)')
-    .option('--store <name>', 'postgres, redis, nats: the store\'s name in the engine');
+  c.option('--transport <name>', 'how deltas travel: fs (default), git, postgres, redis, nats or kafka')
+    .option('--url <url>', 'where: the store folder (fs), the git remote (git), or the server (postgres, redis, nats, kafka)')
+    .option('--store <name>', 'postgres, redis, nats, kafka: the store\'s name in the engine');
   extra?.(c);
   c.addHelpText('after', TRANSPORT_HELP);
 }
@@ -60,14 +61,22 @@ function addTransportOptions(c: Command | undefined, extra?: (c: Command) => voi
  * store) is used, and the merger checks them again.
  */
 export async function putCommand(files: string[], o: TransportFlags): Promise<void> {
+  transportConfigOf(o); // a bad transport is named before any input is read
+  await putInputs(await readDeltaInputs(files), o);
+}
+
+/**
+ * Puts deltas already read (the body of {@link putCommand}, which `resolve` shares): validated
+ * first, all or nothing, then sent. `summary` words the line printed without `--json`.
+ */
+export async function putInputs(inputs: Array<{ bytes: Buffer; source: string }>, o: TransportFlags, summary?: (n: string) => string): Promise<void> {
   const config = transportConfigOf(o);
-  const inputs = await readDeltaInputs(files);
   let transport: Transport;
   let plan = DEFAULT_PLAN;
   if (config.transport === 'fs') {
     const dir = config.url && o.dir === undefined ? resolve(config.url) : resolveStoreDir(o.dir);
     plan = openStoreContext(dir).plan;
-    transport = await openTransport({ ...config, url: undefined }, dir, { role: 'writer' });
+    transport = await openTransport({ ...config, url: undefined }, dir, { role: 'writer', checkDurabilityLater: true });
   } else if (config.transport === 'git') {
     const clone = o.clone ?? resolveStoreDir(o.dir);
     const first = parseDelta(inputs[0].bytes, DEFAULT_PLAN);
@@ -75,7 +84,7 @@ export async function putCommand(files: string[], o: TransportFlags): Promise<vo
     plan = openStoreContext(clone).plan;
   } else {
     if (o.dir !== undefined) plan = openStoreContext(resolveStoreDir(o.dir)).plan;
-    transport = await openTransport(config, '', { role: 'writer' });
+    transport = await openTransport(config, '', { role: 'writer', checkDurabilityLater: true });
   }
   try {
     const checked = inputs.map((input) => {
@@ -86,7 +95,7 @@ export async function putCommand(files: string[], o: TransportFlags): Promise<vo
     // (After the inputs were judged, so a bad input gets its one line alone.) Durability is said where it is decided: an engine that can lose an acknowledged put says so
     // on every put, and --require-durable refuses to put through it.
     if (!transport.durability.onDiskWhenAcknowledged) {
-      if (o.requireDurable) throw new FramelogError(`${config.transport}: ${transport.durability.summary}; nothing was put (--require-durable)`, 'not-durable');
+      if (config.requireDurable) throw new FramelogError(`${config.transport}: ${transport.durability.summary}; nothing was put (${o.requireDurable ? '--require-durable' : 'transport.requireDurable in framelog.json'})`, 'not-durable');
       process.stderr.write(`framelog: ${config.transport}: ${transport.durability.summary}\n`);
     }
     const outcomes = await transport.put(inputs.map((i) => i.bytes));
@@ -101,6 +110,7 @@ export async function putCommand(files: string[], o: TransportFlags): Promise<vo
     const dup = results.filter((r) => !r.written).length;
     const n = `${results.length} delta${results.length === 1 ? '' : 's'}`;
     if (o.json) printNdjson(results);
+    else if (summary) process.stdout.write(summary(config.transport === 'fs' ? n : `${n} through ${config.transport}`) + '\n');
     else if (config.transport === 'fs') process.stdout.write(`put ${n}${dup ? ` (${dup} already pending)` : ''}\n`);
     else process.stdout.write(`put ${n} through ${config.transport} to ${config.url}${config.store ? ` (store ${config.store})` : ''}${dup ? ` (${dup} duplicate${dup === 1 ? '' : 's'})` : ''}\n`);
   } finally {
@@ -116,7 +126,7 @@ export async function putCommand(files: string[], o: TransportFlags): Promise<vo
 export async function mergeCommand(o: TransportFlags & { through?: string; watch?: boolean; frameTimeout?: string; leaseTtl?: string; keepPublished?: string }): Promise<void> {
   const config = transportConfigOf(o);
   if (o.keepPublished !== undefined && (config.transport === 'fs' || config.transport === 'git')) {
-    throw new FramelogError(`--keep-published: ${config.transport} publishes no merges (only postgres, redis and nats do)`, 'bad-argument');
+    throw new FramelogError(`--keep-published: ${config.transport} publishes no merges (only postgres, redis, nats and kafka do)`, 'bad-argument');
   }
   if (o.watch && o.through !== undefined) throw new FramelogError('--through and --watch do not go together', 'bad-argument');
   const dir = config.transport === 'fs' && config.url && o.dir === undefined ? resolve(config.url) : resolveStoreDir(o.dir);
@@ -167,24 +177,27 @@ export function registerTransportCommands(program: Command): void {
     .option('--clone <dir>', 'git: this writer\'s clone (default: --dir); cloned from --url when missing')
     .option('--require-durable', 'refuse to put through an engine that can lose an acknowledged put (e.g. Redis without appendfsync always)')
     .addHelpText('after', '  framelog put --transport git --url /srv/fleet.git --clone ~/fleet-w3 delta.json\n  FRAMELOG_TRANSPORT=git FRAMELOG_URL=git@host:fleet.git framelog put --clone w3 -  < deltas.ndjson'));
+  addTransportOptions(find('resolve'), (c) => c.option('--clone <dir>', 'git: this writer\'s clone (default: --dir)'));
   addTransportOptions(find('merge'), (c) => c
-    .option('--lease-ttl <ms>', 'postgres, redis, nats: how long the merger lease outlives a merger that stopped (default 10000)')
-    .option('--keep-published <n>', 'postgres, redis, nats: keep only the last n published merges in the engine, trimming older ones as it merges (default: all; a host further behind is seeded with framelog copy)')
+    .option('--lease-ttl <ms>', 'postgres, redis, nats, kafka: how long the merger lease outlives a merger that stopped (default 10000)')
+    .option('--keep-published <n>', 'postgres, redis, nats, kafka: keep only the last n published merges in the engine, trimming older ones as it merges (default: all; a host further behind is seeded with framelog copy)')
     .addHelpText('after', '  framelog merge --transport git --url /srv/fleet.git --dir merger\n  framelog merge --transport git --url /srv/fleet.git --dir merger --watch\n  framelog merge --transport redis --store fleet --dir merger --watch     # on two hosts: one merges, one waits'));
 
   const t = program.command('transport').description('set up a store that deltas reach through a transport');
   t.command('init')
-    .description('create a store behind a transport: for git, a bare repository (when --url is a new local path) and the merger\'s clone at --dir; for postgres, redis and nats, the merger\'s own store at --dir (run it on every merger host, with the same options)')
-    .option('--transport <name>', 'git, postgres, redis or nats', 'git')
+    .description('create a store behind a transport: for git, a bare repository (when --url is a new local path) and the merger\'s clone at --dir; for postgres, redis, nats and kafka, the merger\'s own store at --dir (run it on every merger host, with the same options)')
+    .option('--transport <name>', 'git, postgres, redis, nats or kafka', 'git')
     .option('--url <url>', 'the git remote (a local path is created as a bare repository), or the server')
-    .option('--store <name>', 'postgres, redis, nats: the store\'s name in the engine')
+    .option('--store <name>', 'postgres, redis, nats, kafka: the store\'s name in the engine')
     .option('--dir <dir>', 'the merger\'s working tree (default: $FRAMELOG_DIR or .framelog)')
     .option('--writers <list>', 'comma-separated writers expected every frame')
     .option('--frame-timeout <ms>', 'the plan\'s frameTimeoutMs')
+    .option('--require-durable', 'record in framelog.json that this store refuses an engine that can lose an acknowledged put: every put, writer and merger of it checks')
+    .option('--replicas <n>', 'nats, kafka: copies of every stream, bucket or topic of the store (1 to 5; 3 on a cluster of 3), recorded in framelog.json for every merger and writer (default: $FRAMELOG_NATS_REPLICAS / $FRAMELOG_KAFKA_REPLICAS, else the engine\'s default)')
     .option('--json', 'print what was made as JSON')
-    .addHelpText('after', '\nExamples:\n  framelog transport init --transport git --url /srv/fleet.git --dir merger --writers w1,w2')
-    .action(action(async (o: { transport: string; url?: string; store?: string; dir?: string; writers?: string; frameTimeout?: string; json?: boolean }) => {
-      const config = resolveTransportConfig({ transport: o.transport, url: o.url, store: o.store });
+    .addHelpText('after', '\nExamples:\n  framelog transport init --transport git --url /srv/fleet.git --dir merger --writers w1,w2\n  framelog transport init --transport nats --url nats://n1:4222,nats://n2:4222 --store fleet --replicas 3 --dir merger')
+    .action(action(async (o: { transport: string; url?: string; store?: string; dir?: string; writers?: string; frameTimeout?: string; replicas?: string; requireDurable?: boolean; json?: boolean }) => {
+      const config = resolveTransportConfig({ transport: o.transport, url: o.url, store: o.store, requireDurable: o.requireDurable === true, ...(o.replicas !== undefined ? { replicas: parseCount(o.replicas, '--replicas', 1) } : {}) });
       if (config.transport === 'fs') throw new FramelogError('transport init: for fs, run framelog init', 'bad-argument');
       const dir = resolveStoreDir(o.dir);
       const plan = {
@@ -195,11 +208,15 @@ export function registerTransportCommands(program: Command): void {
       };
       if (config.url && urlHasPassword(config.url)) process.stderr.write('framelog: the password of --url is not written to framelog.json (a shared file): give it again through FRAMELOG_URL or the engine\'s own configuration\n');
       if (config.transport !== 'git') {
-        initStore(dir, plan);
+        // The engine first: a wrong URL or an engine that refuses leaves no store folder behind
+        // (a second try with the right URL would find "already a framelog store").
+        if (existsSync(storeLayout(dir).plan)) throw new FramelogError(`${dir}: already a framelog store (framelog.json exists)`, 'exists');
+        parsePlan(plan, `${dir}/framelog.json`);
         const transport = await openTransport(config, dir, { role: 'merger' }); // creates the store's tables, streams or keys
         await transport.close();
+        initStore(dir, plan);
         if (!transport.durability.onDiskWhenAcknowledged) process.stderr.write(`framelog: ${config.transport}: ${transport.durability.summary}\n`);
-        if (o.json) process.stdout.write(JSON.stringify({ transport: config.transport, url: config.url, store: config.store, dir }) + '\n');
+        if (o.json) process.stdout.write(JSON.stringify({ transport: config.transport, url: config.url, store: config.store, ...(config.replicas !== undefined ? { replicas: config.replicas } : {}), dir }) + '\n');
         else process.stdout.write(`initialised framelog store ${config.store} in ${config.transport} at ${config.url}, merger store at ${dir}\n  writers: framelog put --transport ${config.transport} --url ${config.url} --store ${config.store} FILE\n  merger:  framelog merge --dir ${dir} [--watch]   (its framelog.json names the transport)\n`);
         return;
       }
@@ -209,8 +226,8 @@ export function registerTransportCommands(program: Command): void {
     }));
 
   t.command('drop')
-    .description('remove everything a store keeps in postgres, redis or nats (pending deltas, published merges, the lease); merger stores on disk stay')
-    .option('--transport <name>', 'postgres, redis or nats')
+    .description('remove everything a store keeps in postgres, redis, nats or kafka (pending deltas, published merges, the lease); merger stores on disk stay')
+    .option('--transport <name>', 'postgres, redis, nats or kafka')
     .option('--url <url>', 'the server')
     .option('--store <name>', 'the store\'s name in the engine')
     .addHelpText('after', '\nExamples:\n  framelog transport drop --transport redis --url redis://127.0.0.1:6379 --store fleet')
@@ -223,8 +240,8 @@ export function registerTransportCommands(program: Command): void {
     }));
 
   t.command('trim')
-    .description('delete old published merges from postgres, redis or nats, keeping the last --keep (the merger hosts\' stores keep the whole history; a host further behind than what is kept is seeded with framelog copy)')
-    .option('--transport <name>', 'postgres, redis or nats')
+    .description('delete old published merges from postgres, redis, nats or kafka, keeping the last --keep (the merger hosts\' stores keep the whole history; a host further behind than what is kept is seeded with framelog copy)')
+    .option('--transport <name>', 'postgres, redis, nats or kafka')
     .option('--url <url>', 'the server')
     .option('--store <name>', 'the store\'s name in the engine')
     .requiredOption('--keep <n>', 'how many of the newest published merges to keep (at least 1)')
@@ -237,7 +254,7 @@ export function registerTransportCommands(program: Command): void {
       const keep = parseKeep(o.keep, '--keep');
       const transport = await openTransport(config, '', { role: 'writer' });
       try {
-        const failover = transport.failover!; // postgres, redis and nats all have it
+        const failover = transport.failover!; // postgres, redis, nats and kafka all have it
         const head = await failover.publishedHead();
         const removed = head ? await failover.trimMerges(head.index - keep + 1) : 0;
         const result = { transport: config.transport, store: config.store, head: head?.index ?? 0, removed, keptFrom: head ? Math.max(1, head.index - keep + 1) : null };

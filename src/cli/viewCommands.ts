@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { run } from './streamCommands.js';
 import { StreamError } from '../stream/index.js';
 import { builtinViews, updateView, watchView } from '../view/index.js';
+import { canonicalJson } from '../delta/canonicalJson.js';
+import type { JsonValue } from '../delta/types.js';
 
 /** `framelog view NAME [--rebuild] [--watch] [--full]`: brings a projection up to date and prints it. */
 export function registerViewCommands(program: Command): void {
@@ -16,7 +18,8 @@ export function registerViewCommands(program: Command): void {
     .action(run(async (name: string, opts: { dir: string; rebuild?: boolean; watch?: boolean; full?: boolean }) => {
       const p = builtinViews.get(name);
       if (!p) throw new StreamError('NOT_FOUND', `no projection ${JSON.stringify(name)}: known ones are ${[...builtinViews.keys()].join(', ')}`);
-      const print = (v: { state: unknown }): void => void process.stdout.write(JSON.stringify(opts.full ? v : v.state) + '\n');
+      // Canonical JSON: a view built now and one read back from its file print the same bytes.
+      const print = (v: { state: unknown }): void => void process.stdout.write(canonicalJson((opts.full ? v : v.state) as JsonValue) + '\n');
       if (!opts.watch) {
         const r = await updateView(opts.dir, p, { rebuild: opts.rebuild === true });
         if (r.rebuilt && r.rebuilt !== 'missing' && r.rebuilt !== 'requested') process.stderr.write(`framelog: view ${name} rebuilt (${r.rebuilt})\n`);

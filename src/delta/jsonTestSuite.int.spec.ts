@@ -1,10 +1,9 @@
 // The JSONTestSuite corpus (src/testing/data/jsontestsuite, MIT; see its README) against delta parsing (PROTOCOL §1):
-// every n_ file (must-reject JSON) is refused by parseDelta, and by `framelog put FILE` with exit
+// every n_ file (must-reject JSON) is refused by parseDelta, and (every 4th) by `framelog put FILE` with exit
 // code 1, a one-line stderr naming the file, and the store byte-for-byte unchanged. Valid JSON (y_)
 // is refused for protocol reasons, never as bad JSON, and nothing in the corpus makes parsing throw.
 // Needs a built CLI (`npm run build`; `npm test` builds first).
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initStore } from '../store/storeContext.js';
 import { DEFAULT_PLAN } from './plan.js';
 import { describeProblem, parseDelta } from './validateDelta.js';
+import { treeHash } from '../testing/treeHash.js';
 
 const corpus = fileURLToPath(new URL('../testing/data/jsontestsuite', import.meta.url));
 const cliJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -20,23 +20,6 @@ const files = existsSync(corpus) ? readdirSync(corpus).filter((f) => f.endsWith(
 const named = (prefix: string): string[] => files.filter((f) => f.startsWith(prefix));
 const CONCURRENCY = 3;
 
-/** SHA-256 over every path and file content under `dir`, sorted: equal hashes, equal trees. */
-function treeHash(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (rel: string): void => {
-    for (const e of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        h.update(`d ${p}\n`);
-        walk(p);
-      } else {
-        h.update(`f ${p} `).update(readFileSync(join(dir, p))).update('\n');
-      }
-    }
-  };
-  walk('');
-  return h.digest('hex');
-}
 
 function framelog(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
@@ -111,8 +94,12 @@ describe('JSONTestSuite corpus', () => {
       for (const d of stores) rmSync(d, { recursive: true, force: true });
     });
 
-    it('refuses every n_ file: exit 1, one stderr line naming the file, store unchanged', async () => {
-      const queue = named('n_');
+    // Every 4th n_ file (about 47 runs of the CLI): parseDelta refuses each of them above, and the
+    // CLI's path from file to message is the same for all; one run per file took 106 s beside the
+    // rest of npm test on 2 cores. FRAMELOG_JSON_SUITE_ALL=1 runs the CLI on every one.
+    it('refuses the n_ files: exit 1, one stderr line naming the file, store unchanged', async () => {
+      const queue = named('n_').filter((_, i) => process.env.FRAMELOG_JSON_SUITE_ALL === '1' || i % 4 === 0);
+      expect(queue.length).toBeGreaterThanOrEqual(45);
       const bad: string[] = [];
       const lane = async (dir: string): Promise<void> => {
         for (let f = queue.shift(); f !== undefined; f = queue.shift()) {

@@ -1,6 +1,22 @@
 import { FramelogError } from '../errors.js';
 import type { JsonObject, JsonValue } from './types.js';
 
+/**
+ * How one field's winner is chosen at merge time (PROTOCOL §2a). Each is a total order on writes,
+ * so every policy converges: `lww` the later stamp (the default), `first` the earlier, `max` /
+ * `min` the greatest / least value (numbers below strings below anything else, which compares by
+ * canonical JSON; equal values: the later stamp), `priority` the writer listed first (a trailing
+ * `*` matches a prefix; unlisted writers last; equal rank: the later stamp), and `union` keeps
+ * every element of every array written (no write loses).
+ */
+export type FieldPolicy = 'lww' | 'first' | 'max' | 'min' | 'union' | { priority: string[] };
+
+/** Entity type → field (or `"*"`: every other field of the type) → policy. */
+export type PolicyMap = Record<string, Record<string, FieldPolicy>>;
+
+/** The policy names a plan may give (besides `{"priority": [...]}`). */
+export const POLICY_NAMES: readonly string[] = ['lww', 'first', 'max', 'min', 'union'];
+
 /** Where a plan maps a top-level delta key (PROTOCOL §6). */
 export type ShapeRule = 'counters' | 'events' | 'meta' | { items: string } | { set: string };
 
@@ -13,6 +29,13 @@ export interface Plan {
   shape: Record<string, ShapeRule>;
   /** Writers expected every frame (watch mode closes a frame once all have reported). */
   writers: string[];
+  /**
+   * Readiness by count, for writers too many (or too changing) to list: watch mode closes a frame
+   * once `count` distinct writers (matching `match`, a name or a prefix ending in `*`, when given)
+   * have a delta for it, besides every writer of `writers`; the timeout still closes it. The merge
+   * record's `missing` lists only `writers` (a count has no names).
+   */
+  quorum?: { count: number; match?: string };
   /** Watch mode closes a frame this long after its first delta arrived, whoever is missing. */
   frameTimeoutMs: number;
   /**
@@ -33,7 +56,12 @@ export interface Plan {
    * Flags and `FRAMELOG_TRANSPORT` / `FRAMELOG_URL` / `FRAMELOG_STORE` take precedence. It says how
    * deltas travel, not what they mean: it stays out of the plan's hash.
    */
-  transport?: { kind: string; url?: string; store?: string };
+  transport?: { kind: string; url?: string; store?: string; replicas?: number; requireDurable?: boolean };
+  /**
+   * Field policies (PROTOCOL §2a): entity type → field (or `"*"` for the type's other fields) →
+   * policy. Fields without one take `lww`.
+   */
+  policies?: PolicyMap;
   /** Per-stream settings (schema, version, hash chain…), read by the stream and view modules. */
   streams?: Record<string, JsonObject>;
 }
@@ -50,7 +78,7 @@ export const DEFAULT_PLAN: Readonly<Plan> = Object.freeze({
 });
 
 /** Plan fields with no default: absent unless given. */
-const OPTIONAL_FIELDS = new Set(['$schema', 'transport', 'streams', 'snapshotEvery']);
+const OPTIONAL_FIELDS = new Set(['$schema', 'transport', 'streams', 'snapshotEvery', 'policies', 'quorum']);
 
 /** The largest `maxDeltaBytes` a plan may set (64 MiB). */
 export const MAX_DELTA_BYTES_CEILING = 67_108_864;
@@ -59,7 +87,14 @@ export const MAX_DELTA_BYTES_CEILING = 67_108_864;
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** Writer names: 1–128 chars of `[A-Za-z0-9._-]`, not `.` or `..`. */
 export const WRITER_NAME = /^[A-Za-z0-9._-]{1,128}$/;
-const CORE_KEYS = new Set(['frame', 'writer', 'stream_id', 'writer_id', 'utc', 'seq', 'status', 'items', 'counters', 'set', 'events', 'meta']);
+const CORE_KEYS = new Set(['frame', 'writer', 'stream_id', 'writer_id', 'utc', 'seq', 'status', 'items', 'counters', 'set', 'events', 'meta', 'resolves']);
+/** A writer pattern of a `priority` policy: a writer name, or a prefix of one followed by `*`. */
+const WRITER_PATTERN = /^[A-Za-z0-9._-]{0,128}\*?$/;
+
+/** True when writer `name` matches `pattern`: the name itself, or a prefix followed by `*`. */
+export function matchesWriterPattern(name: string, pattern: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+}
 
 /** True when `name` is a valid writer name. */
 export function isWriterName(name: unknown): name is string {
@@ -120,14 +155,30 @@ export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Pla
     if (dup !== undefined) fail('writers', `lists ${dup} twice`);
     plan.writers = [...(r.writers as string[])];
   }
+  if (r.quorum !== undefined) {
+    const q = r.quorum as Record<string, unknown>;
+    const shape = 'must be {"count": N} or {"count": N, "match": "agent-*"}';
+    if (!isObj(q) || Object.keys(q).some((k) => k !== 'count' && k !== 'match')) fail('quorum', shape);
+    if (!Number.isSafeInteger(q.count) || (q.count as number) < 1 || (q.count as number) > 1_000_000) fail('quorum.count', 'must be a whole number from 1 to 1,000,000');
+    if (q.match !== undefined && (typeof q.match !== 'string' || q.match === '' || !WRITER_PATTERN.test(q.match))) fail('quorum.match', 'must be a writer name or a prefix ending in * (e.g. "agent-*")');
+    plan.quorum = { count: q.count as number, ...(q.match !== undefined ? { match: q.match as string } : {}) };
+  }
   if (r.transport !== undefined) {
     const t = r.transport as Record<string, unknown>;
-    if (!isObj(t) || typeof t.kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(t.kind)) fail('transport', 'must be {"kind": "fs"|"git"|"postgres"|"redis"|"nats", "url"?: "…", "store"?: "…"}');
+    if (!isObj(t) || typeof t.kind !== 'string' || !/^[a-z][a-z0-9-]*$/.test(t.kind)) fail('transport', 'must be {"kind": "fs"|"git"|"postgres"|"redis"|"nats"|"kafka", "url"?: "…", "store"?: "…", "replicas"?: N}');
     if (t.url !== undefined && typeof t.url !== 'string') fail('transport.url', 'must be a string');
     if (typeof t.url === 'string' && urlHasPassword(t.url)) fail('transport.url', 'holds a password: this file is shared (the git transport commits it); give the password through FRAMELOG_URL or the engine\'s own configuration (~/.pgpass, …)');
     if (t.store !== undefined && (typeof t.store !== 'string' || !/^[A-Za-z0-9_-]{1,48}$/.test(t.store))) fail('transport.store', 'must be 1 to 48 letters, digits, _ or -');
-    if (Object.keys(t).some((k) => k !== 'kind' && k !== 'url' && k !== 'store')) fail('transport', 'takes only kind, url and store');
-    plan.transport = { kind: t.kind as string, ...(t.url !== undefined ? { url: t.url as string } : {}), ...(t.store !== undefined ? { store: t.store as string } : {}) };
+    if (t.replicas !== undefined) {
+      if (t.kind !== 'nats' && t.kind !== 'kafka') fail('transport.replicas', `applies to nats and kafka only (not ${t.kind})`);
+      if (!Number.isSafeInteger(t.replicas) || (t.replicas as number) < 1 || (t.replicas as number) > 5) fail('transport.replicas', 'must be a whole number from 1 to 5');
+    }
+    if (t.requireDurable !== undefined && typeof t.requireDurable !== 'boolean') fail('transport.requireDurable', 'must be true or false');
+    if (Object.keys(t).some((k) => !['kind', 'url', 'store', 'replicas', 'requireDurable'].includes(k))) fail('transport', 'takes only kind, url, store, replicas and requireDurable');
+    plan.transport = {
+      kind: t.kind as string, ...(t.url !== undefined ? { url: t.url as string } : {}), ...(t.store !== undefined ? { store: t.store as string } : {}),
+      ...(t.replicas !== undefined ? { replicas: t.replicas as number } : {}), ...(t.requireDurable === true ? { requireDurable: true } : {}),
+    };
   }
   if (r.streams !== undefined) {
     if (!isObj(r.streams)) fail('streams', 'must be an object: stream name → settings');
@@ -137,6 +188,7 @@ export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Pla
     }
     plan.streams = r.streams as Record<string, JsonObject>;
   }
+  if (r.policies !== undefined) plan.policies = parsePolicies(r.policies, fail);
   const limits = [['frameTimeoutMs', 0, Number.MAX_SAFE_INTEGER], ['snapshotEvery', 1, Number.MAX_SAFE_INTEGER], ['maxSkewMs', 0, Number.MAX_SAFE_INTEGER], ['maxDeltaBytes', 1, MAX_DELTA_BYTES_CEILING]] as const;
   for (const [k, min, max] of limits) {
     if (r[k] === undefined) continue;
@@ -144,4 +196,33 @@ export function parsePlan(raw: JsonValue | unknown, file = 'framelog.json'): Pla
     plan[k] = r[k] as number;
   }
   return plan;
+}
+
+/** Validates the plan's `policies`: type → field → policy name or `{"priority": [patterns]}`. */
+function parsePolicies(raw: unknown, fail: (field: string, rule: string) => never): PolicyMap {
+  if (!isObj(raw)) fail('policies', 'must be an object: entity type → field → policy');
+  const out: PolicyMap = {};
+  for (const [type, fields] of Object.entries(raw as Record<string, unknown>)) {
+    if (!isName(type)) fail(`policies.${type}`, 'entity type is reserved or empty');
+    if (!isObj(fields)) fail(`policies.${type}`, 'must be an object: field (or "*") → policy');
+    const byField: Record<string, FieldPolicy> = {};
+    for (const [field, p] of Object.entries(fields as Record<string, unknown>)) {
+      const where = `policies.${type}.${field}`;
+      if (!isName(field)) fail(where, 'field name is reserved or empty');
+      if (typeof p === 'string') {
+        if (!POLICY_NAMES.includes(p)) fail(where, `unknown policy ${JSON.stringify(p)} (one of ${POLICY_NAMES.join(', ')}, or {"priority": ["writer", "prefix*"]})`);
+        byField[field] = p as FieldPolicy;
+      } else if (isObj(p) && Object.keys(p).length === 1 && 'priority' in p) {
+        const list = p.priority;
+        if (!Array.isArray(list) || list.length === 0 || !list.every((w) => typeof w === 'string' && w.length > 0 && WRITER_PATTERN.test(w) && w !== '*')) {
+          fail(`${where}.priority`, 'must be a non-empty list of writer names or prefixes ending in * (e.g. ["supervisor", "worker-*"])');
+        }
+        const dup = (list as string[]).find((w, i, all) => all.indexOf(w) !== i);
+        if (dup !== undefined) fail(`${where}.priority`, `lists ${dup} twice`);
+        byField[field] = { priority: [...(list as string[])] };
+      } else fail(where, `unknown policy ${JSON.stringify(p)} (one of ${POLICY_NAMES.join(', ')}, or {"priority": ["writer", "prefix*"]})`);
+    }
+    out[type] = byField;
+  }
+  return out;
 }

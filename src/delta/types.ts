@@ -35,6 +35,8 @@ export interface Delta {
   set?: Record<string, Record<string, Record<string, JsonValue>>>;
   events?: JsonObject[];
   meta?: JsonValue;
+  /** Conflict ids (`m<merge>.<n>`) this delta resolves; its writes then outrank every field policy (PROTOCOL §2a). */
+  resolves?: string[];
 }
 
 /** One field write of a delta: `(type, id, field) = value`. */
@@ -71,4 +73,6 @@ export interface ValidDelta {
   counters: Array<[name: string, value: number]>;
   writes: FieldWrite[];
   events: JsonObject[];
+  /** The conflict ids this delta resolves (PROTOCOL §2a); absent for an ordinary delta. */
+  resolves?: string[];
 }

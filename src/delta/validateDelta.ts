@@ -1,3 +1,4 @@
+import { duplicateKeyOf } from './duplicateKeys.js';
 import { canonicalJson } from './canonicalJson.js';
 import { sha256Hex } from './contentHash.js';
 import { isWriterName, RESERVED_NAMES, type Plan, type ShapeRule } from './plan.js';
@@ -78,72 +79,6 @@ function checkValues(v: JsonValue, path: string, depth: number): void {
   }
 }
 
-/** Members (`"name": value` pairs) of every object in a JSON text: its `:` outside strings. */
-function jsonMemberCount(text: string): number {
-  let n = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 58) n++;
-  }
-  return n;
-}
-
-/** Members of every object of a parsed value. */
-function parsedMemberCount(v: unknown): number {
-  if (v === null || typeof v !== 'object') return 0;
-  let n = 0;
-  if (Array.isArray(v)) {
-    for (const x of v) n += parsedMemberCount(x);
-    return n;
-  }
-  for (const k in v as JsonObject) n += 1 + parsedMemberCount((v as JsonObject)[k]);
-  return n;
-}
-
-/**
- * The dotted path of the first name a JSON object of `text` repeats, or undefined. Only called
- * when the member counts say there is one (`JSON.parse` keeps the last silently).
- */
-function firstDuplicateKey(text: string): string | undefined {
-  const stack: Array<{ keys: Set<string> | null; path: string; last: string }> = [];
-  let expectKey = false;
-  const childPath = (): string => {
-    const top = stack.at(-1);
-    if (!top) return '';
-    if (!top.keys) return top.path;
-    return top.path ? `${top.path}.${top.last}` : top.last;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34) {
-      let j = i + 1;
-      while (j < text.length && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
-      const top = stack.at(-1);
-      if (top?.keys && expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.keys.has(key)) return top.path ? `${top.path}.${key}` : key;
-        top.keys.add(key);
-        top.last = key;
-        expectKey = false;
-      }
-      i = j;
-    } else if (c === 123 || c === 91) {
-      const path = childPath();
-      stack.push({ keys: c === 123 ? new Set() : null, path, last: '' });
-      expectKey = c === 123;
-    } else if (c === 125 || c === 93) {
-      stack.pop();
-      expectKey = false;
-    } else if (c === 44) expectKey = stack.at(-1)?.keys != null;
-  }
-  return undefined;
-}
-
 /**
  * Finds how deeply a JSON text nests without parsing it, so that a hostile input (a million
  * `[`) is refused before `JSON.parse` sees it.
@@ -166,8 +101,24 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
 
 const CORE: Record<string, ShapeRule | 'core'> = {
   frame: 'core', writer: 'core', stream_id: 'core', writer_id: 'core', utc: 'core', seq: 'core', status: 'core',
-  items: 'core', counters: 'counters', set: 'core', events: 'events', meta: 'meta',
+  items: 'core', counters: 'counters', set: 'core', events: 'events', meta: 'meta', resolves: 'core',
 };
+
+/** A conflict identifier (PROTOCOL §2): `m<merge>.<n>`. */
+export const CONFLICT_ID = /^m(0|[1-9][0-9]{0,15})\.(0|[1-9][0-9]{0,8})$/;
+
+/** Checks a delta's `resolves`: a non-empty list of distinct conflict ids (PROTOCOL §2a). */
+function collectResolves(v: JsonValue, status: string): string[] {
+  if (!Array.isArray(v) || v.length === 0) refuse('resolves', `bad resolves: must be a non-empty array of conflict ids like "m530.0" (got ${showValue(v)})`);
+  const list = v as JsonValue[];
+  for (let i = 0; i < list.length; i++) {
+    const id = list[i];
+    if (typeof id !== 'string' || !CONFLICT_ID.test(id)) refuse(`resolves[${i}]`, `bad resolves: not a conflict id like "m530.0" (got ${showValue(id)})`);
+    if (list.indexOf(id) !== i) refuse(`resolves[${i}]`, `bad resolves: names ${id} twice`);
+  }
+  if (status === 'fallback') refuse('resolves', 'a fallback delta resolves nothing (it carries no writes)');
+  return list as string[];
+}
 
 function ruleOf(key: string, plan: Plan): ShapeRule | 'core' | 'items' | 'set' | undefined {
   if (key === 'items') return 'items';
@@ -240,6 +191,7 @@ export function validateDelta(raw: unknown, plan: Plan, sha256?: string): DeltaC
     const counters: Array<[string, number]> = [];
     const writes: FieldWrite[] = [];
     const events: JsonObject[] = [];
+    const resolves = d.resolves === undefined ? undefined : collectResolves(d.resolves, status as string);
     for (const key of Object.keys(d).sort()) {
       const rule = ruleOf(key, plan);
       if (rule === undefined) refuse(key, `unknown key ${key} (map it in the plan's shape to merge it)`);
@@ -273,6 +225,7 @@ export function validateDelta(raw: unknown, plan: Plan, sha256?: string): DeltaC
     const delta: ValidDelta = {
       frame: frame as number, writer: writer as string, seq: seq as number, utc: d.utc as string, utcMs: utcMs as number,
       status: status as 'ok' | 'fallback', sha256: sha256 ?? sha256Hex(canonicalJson(d)), items, counters, writes, events,
+      ...(resolves ? { resolves } : {}),
     };
     return { ok: true, delta, raw: d };
   } catch (e) {
@@ -306,10 +259,8 @@ export function parseDelta(bytes: Uint8Array, plan: Plan): DeltaCheck {
   }
   // A name repeated in an object (JSON.parse keeps the last in silence, so `{"frame":1,"frame":7}`
   // would be frame 7) is refused, as I-JSON (RFC 7493 §2.3) does.
-  if (jsonMemberCount(text) !== parsedMemberCount(raw)) {
-    const key = firstDuplicateKey(text);
-    if (key !== undefined) return { ok: false, problem: { field: key, rule: 'duplicate key: a name appears twice in one object (I-JSON, RFC 7493)' } };
-  }
+  const key = duplicateKeyOf(text, raw);
+  if (key !== undefined) return { ok: false, problem: { field: key, rule: 'duplicate key: a name appears twice in one object (I-JSON, RFC 7493)' } };
   const check = validateDelta(raw, plan);
   if (!check.ok && check.problem.field === 'frame' && check.problem.rule.startsWith(FRAME_RULE)) {
     // JSON.parse rounds a frame past 2^53: name the number as written.

@@ -101,3 +101,41 @@ describe('parsePlan', () => {
     expect(() => parsePlan({ keys: { posts: [] } })).toThrow(/keys\.posts/);
   });
 });
+
+describe('policies and resolves (PROTOCOL v1.1 §2a): one-line errors naming the field', () => {
+  const planError = (raw: unknown): string => {
+    try {
+      parsePlan(raw);
+      return 'ok';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  it('accepts every policy, "*" as a field, and priority lists of names and prefixes', () => {
+    const plan = parsePlan({ policies: { agents: { load: 'max', floor: 'min', note: 'first', tags: 'union', mode: 'lww', status: { priority: ['boss', 'w*'] }, '*': 'first' } } });
+    expect(plan.policies?.agents.status).toEqual({ priority: ['boss', 'w*'] });
+    expect(parsePlan({}).policies).toBeUndefined(); // a plan without policies keeps its hash
+  });
+  it('refuses an unknown policy, a priority that is not a list of writer patterns, and a bad shape', () => {
+    expect(planError({ policies: { agents: { load: 'biggest' } } })).toBe('framelog.json: policies.agents.load: unknown policy "biggest" (one of lww, first, max, min, union, or {"priority": ["writer", "prefix*"]})');
+    expect(planError({ policies: { agents: { s: { priority: 'boss' } } } })).toMatch(/^framelog\.json: policies\.agents\.s\.priority: must be a non-empty list of writer names or prefixes/);
+    expect(planError({ policies: { agents: { s: { priority: [] } } } })).toMatch(/^framelog\.json: policies\.agents\.s\.priority: must be a non-empty list/);
+    expect(planError({ policies: { agents: { s: { priority: ['a b'] } } } })).toMatch(/policies\.agents\.s\.priority: must be/);
+    expect(planError({ policies: { agents: { s: { priority: ['a', 'a'] } } } })).toBe('framelog.json: policies.agents.s.priority: lists a twice');
+    expect(planError({ policies: { agents: { s: { priority: ['a'], extra: 1 } } } })).toMatch(/policies\.agents\.s: unknown policy/);
+    expect(planError({ policies: { agents: 'max' } })).toBe('framelog.json: policies.agents: must be an object: field (or "*") → policy');
+    expect(planError({ policies: ['max'] })).toBe('framelog.json: policies: must be an object: entity type → field → policy');
+    expect(planError({ policies: { __proto__x: {}, constructor: { a: 'max' } } })).toMatch(/policies\.constructor: entity type is reserved/);
+  });
+  it('refuses a resolves that is not a non-empty array of distinct conflict ids, or on a fallback', () => {
+    const base = { frame: 2, writer: 'human.ana', utc: '2026-04-19T14:00:00Z' };
+    expect(reason({ ...base, resolves: ['m1.0', 'm12.3'] })).toBe('ok');
+    expect(reason({ ...base, resolves: 'm1.0' })).toBe('resolves: bad resolves: must be a non-empty array of conflict ids like "m530.0" (got "m1.0")');
+    expect(reason({ ...base, resolves: [] })).toMatch(/^resolves: bad resolves: must be a non-empty array/);
+    expect(reason({ ...base, resolves: ['m1.0', 'x'] })).toBe('resolves[1]: bad resolves: not a conflict id like "m530.0" (got "x")');
+    expect(reason({ ...base, resolves: ['m01.0'] })).toMatch(/^resolves\[0\]: bad resolves: not a conflict id/);
+    expect(reason({ ...base, resolves: [7] })).toMatch(/^resolves\[0\]: bad resolves: not a conflict id/);
+    expect(reason({ ...base, resolves: ['m1.0', 'm1.0'] })).toBe('resolves[1]: bad resolves: names m1.0 twice');
+    expect(reason({ ...base, status: 'fallback', resolves: ['m1.0'] })).toBe('resolves: a fallback delta resolves nothing (it carries no writes)');
+  });
+});

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inboxName } from '../delta/identity.js';
 import type { ValidDelta } from '../delta/types.js';
-import { deltaSetArb, distinctIdentities, TEST_KEYS, valid, type RawDelta } from '../testing/deltaArbitraries.js';
+import { deltaSetArb, distinctIdentities, splitIntoMerges, TEST_KEYS, valid, type RawDelta } from '../testing/deltaArbitraries.js';
 import { stateJson } from './canonicalState.js';
 import { mergeFrame, type PendingDelta } from './mergeFrame.js';
 import { createMergeState, type MergeState } from './mergeState.js';
@@ -94,18 +94,12 @@ describe('convergence across merges (PROTOCOL §2): distinct identities, any spl
         const single = createMergeState();
         const one = close(single, 5, deltas);
 
-        // Merges close frames[0] < frames[1] < … and a last one that takes whatever remains.
-        const mergeFrames = [...frames, Math.max(5, (frames.at(-1) ?? -1) + 1)];
-        const batches: ValidDelta[][] = mergeFrames.map(() => []);
-        deltas.forEach((d, i) => {
-          // A delta may join any merge closing its frame or a later one (a later one: it is late).
-          const eligible = mergeFrames.map((f, m) => (f >= d.frame ? m : -1)).filter((m) => m >= 0);
-          batches[eligible[choice[i] % eligible.length]].push(d);
-        });
+        // Merges close frames[0] < frames[1] < … and a last one that takes whatever remains; a
+        // delta may join any merge closing its frame or a later one (a later one: it is late).
         const split = createMergeState();
         const applied: string[] = [];
-        mergeFrames.forEach((f, m) => {
-          const out = close(split, f, permute(batches[m], order));
+        splitIntoMerges(deltas, frames, choice).forEach(({ frame: f, deltas: batch }) => {
+          const out = close(split, f, permute(batch, order));
           applied.push(...out.record.applied.map((r) => `${r.frame}/${r.writer}/${r.seq}/${r.sha256}`));
         });
 

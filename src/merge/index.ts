@@ -1,6 +1,6 @@
 export { mergeFrame, replayMerge, type MergeInput, type MergeOutcome, type PendingDelta } from './mergeFrame.js';
 export { applyDelta } from './applyDelta.js';
-export { createMergeState, type MergeState, type Collection, type ItemEntry, type FieldEntry } from './mergeState.js';
+export { createMergeState, type MergeState, type Collection, type ItemEntry, type FieldEntry, type UnionElement } from './mergeState.js';
 export { toState, stateJson, stateSha256, type State } from './canonicalState.js';
 export { stateView } from './stateView.js';
 export { encodeSnapshot, decodeSnapshot, snapshotJson, snapshotJsonV1, type Snapshot, type StampTuple, type ItemRun, type RunStamp } from './snapshotCodec.js';
@@ -8,3 +8,6 @@ export { diffStates, type StateDiff, type FieldChange, type ItemChange, type Cou
 export { itemKey, type ItemKeys } from './itemKey.js';
 export { ConflictTracker } from './conflictTracker.js';
 export type * from './records.js';
+export { compilePolicies, policiesOf, writeWins, compareValues, ALL_LWW, LWW, type FieldPolicies, type CompiledPolicy } from './fieldPolicies.js';
+export { unionWrite, compareElements } from './unionField.js';
+export { parseConflictId, unknownResolution, conflictIdsOf, compareConflictPlaces, type ConflictIdParts } from './resolutions.js';

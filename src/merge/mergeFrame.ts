@@ -1,11 +1,12 @@
 import { deltaRef, identityKey } from '../delta/identity.js';
-import { compareDeltas } from '../delta/stamp.js';
+import { compareDeltas, compareStrings } from '../delta/stamp.js';
 import type { DeltaRef, ValidDelta } from '../delta/types.js';
 import { applyDelta } from './applyDelta.js';
 import { ConflictTracker } from './conflictTracker.js';
 import type { ItemKeys } from './itemKey.js';
 import type { MergeState } from './mergeState.js';
-import type { ConflictRecord, DeltaConflict, EventRecord, MergeRecord, QuarantineRef } from './records.js';
+import type { FieldPolicies } from './fieldPolicies.js';
+import type { ConflictFormat, ConflictRecord, DeltaConflict, EventRecord, MergeRecord, QuarantineRef, Resolved } from './records.js';
 
 /** A valid delta and the file it came from (archive path, relative to the store). */
 export interface PendingDelta {
@@ -26,6 +27,10 @@ export interface MergeInput {
   /** The merger's wall clock (epoch ms), for the record's `utc` and the skew check. */
   nowMs: number;
   maxSkewMs: number;
+  /** The plan's field policies, compiled (default: every field `lww`). */
+  policies?: FieldPolicies;
+  /** The shape of the conflict records (default 2, PROTOCOL v1.1; verify passes 1 for older merges). */
+  conflictFormat?: ConflictFormat;
 }
 
 /**
@@ -59,6 +64,7 @@ export function mergeFrame(state: MergeState, input: MergeInput): MergeOutcome {
   const reported = new Set<string>();
   const deltaConflicts = new Map<string, DeltaConflict>();
   const events: EventRecord[] = [];
+  const resolved: Resolved[] = [];
   const skewLimit = input.nowMs + input.maxSkewMs;
 
   for (const { delta: d, file } of sorted) {
@@ -80,7 +86,9 @@ export function mergeFrame(state: MergeState, input: MergeInput): MergeOutcome {
       continue;
     }
     state.applied.set(k, d.sha256);
-    applyDelta(state, d, input.keys, tracker);
+    tracker.applying(k);
+    applyDelta(state, d, input.keys, tracker, input.policies);
+    if (d.resolves) for (const c of d.resolves) resolved.push({ conflict: c, frame: d.frame, writer: d.writer, seq: d.seq });
     const ref = deltaRef(d);
     applied.push(ref);
     if (lastFrame !== null && d.frame <= lastFrame) late.push(ref);
@@ -88,26 +96,40 @@ export function mergeFrame(state: MergeState, input: MergeInput): MergeOutcome {
     for (const event of d.events) events.push({ merge: frame, frame: d.frame, writer: d.writer, seq: d.seq, utc: d.utc, event });
   }
   state.frame = frame;
-  const conflicts: ConflictRecord[] = [...deltaConflicts.values(), ...tracker.records(frame)];
+  const format = input.conflictFormat ?? 2;
+  const deltaRecords = [...deltaConflicts.values()];
+  let conflicts: ConflictRecord[];
+  if (format === 2) {
+    deltaRecords.sort((a, b) => a.frame - b.frame || compareStrings(a.writer, b.writer) || a.seq - b.seq);
+    conflicts = [...deltaRecords, ...tracker.records(frame, 2)].map((c, n) => numbered(c, `m${frame}.${n}`));
+  } else conflicts = [...deltaRecords, ...tracker.records(frame, 1)];
+  if (conflicts.length > 0) state.conflictCounts.set(frame, conflicts.length);
   const missing = (input.expectedWriters ?? []).filter((w) => !reported.has(w)).sort();
   return {
     record: {
       frame, utc: new Date(input.nowMs).toISOString(), applied, late, fallback, missing, duplicates, skewed,
       quarantined: input.quarantined ?? [], conflicts: conflicts.length,
+      ...(resolved.length > 0 ? { resolved } : {}),
     },
     conflicts,
     events,
   };
 }
 
+/** A conflict record with its id placed after `kind` (the order a reader scans). */
+function numbered(c: ConflictRecord, id: string): ConflictRecord {
+  const { merge, kind, ...rest } = c;
+  return { merge, kind, conflict: id, ...rest } as ConflictRecord;
+}
+
 /**
  * Replays a merge from its record: applies exactly the deltas the record lists as applied, in
  * its order, without conflict tracking. Used to rebuild state at a frame.
  */
-export function replayMerge(state: MergeState, frame: number, applied: ValidDelta[], keys: ItemKeys): void {
+export function replayMerge(state: MergeState, frame: number, applied: ValidDelta[], keys: ItemKeys, policies?: FieldPolicies): void {
   for (const d of applied) {
     state.applied.set(identityKey(d), d.sha256);
-    applyDelta(state, d, keys);
+    applyDelta(state, d, keys, undefined, policies);
   }
   state.frame = frame;
 }

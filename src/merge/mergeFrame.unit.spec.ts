@@ -82,7 +82,7 @@ describe('fields', () => {
     ]);
     expect(toState(s).entities).toEqual({ agents: { '42': { status: 'done', load: 1 } } });
     expect(out.conflicts).toEqual([{
-      merge: 2, kind: 'field', type: 'agents', id: '42', field: 'status', base: 'idle',
+      merge: 2, kind: 'field', conflict: 'm2.0', type: 'agents', id: '42', field: 'status', policy: 'lww', base: 'idle',
       winner: { value: 'done', frame: 2, utc: T(9), writer: 'w2', seq: 0 },
       losers: [{ value: 'busy', frame: 2, utc: T(5), writer: 'w1', seq: 0 }],
     }]);

@@ -8,6 +8,21 @@ export interface ItemEntry {
   stamp: Stamp;
   /** Canonical JSON of `item`, computed the first time a comparison needs it. */
   canon?: string;
+  /** Set when a resolution wrote this item (PROTOCOL §2a): it outranks every ordinary item of its key. */
+  res?: true;
+  /**
+   * The stamp that orders the item in its collection, when it is not `stamp`: a resolution's item
+   * keeps the place of the earliest item of its key.
+   */
+  at?: Stamp;
+}
+
+/** One element of a `union` field: the stamp and position of the write that first gave it. */
+export interface UnionElement {
+  canon: string;
+  value: JsonValue;
+  stamp: Stamp;
+  idx: number;
 }
 
 /** One item collection: lookup by natural key, and the array order (by stamp). */
@@ -23,6 +38,10 @@ export interface FieldEntry {
   stamp: Stamp;
   /** Canonical JSON of `value`, computed the first time it is needed. */
   canon?: string;
+  /** Set when a resolution wrote the value (PROTOCOL §2a): it outranks every ordinary write. */
+  res?: true;
+  /** For a `union` field: its elements, in order (`value` is their values). */
+  union?: UnionElement[];
 }
 
 /**
@@ -37,9 +56,14 @@ export interface MergeState {
   counters: Map<string, number>;
   entities: Map<string, Map<string, Map<string, FieldEntry>>>;
   applied: Map<string, string>;
+  /**
+   * How many conflict records each merge wrote (merges with none are absent): which conflict ids
+   * exist, so a resolution naming an unknown one is quarantined. Rebuilt from the merge journal.
+   */
+  conflictCounts: Map<number, number>;
 }
 
 /** The empty state, before any merge. */
 export function createMergeState(): MergeState {
-  return { frame: null, items: new Map(), counters: new Map(), entities: new Map(), applied: new Map() };
+  return { frame: null, items: new Map(), counters: new Map(), entities: new Map(), applied: new Map(), conflictCounts: new Map() };
 }

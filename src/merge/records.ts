@@ -1,4 +1,10 @@
-import type { DeltaRef, JsonObject, JsonValue } from '../delta/types.js';
+import type { FieldPolicy } from '../delta/plan.js';
+import type { DeltaIdentity, DeltaRef, JsonObject, JsonValue } from '../delta/types.js';
+
+/** A conflict a resolution closed: its id and the resolution's identity. */
+export interface Resolved extends DeltaIdentity {
+  conflict: string;
+}
 
 /** A delta set aside because it broke PROTOCOL §1. */
 export interface QuarantineRef {
@@ -26,6 +32,11 @@ export interface MergeRecord {
   quarantined: QuarantineRef[];
   conflicts: number;
   /**
+   * The conflicts this merge resolved (PROTOCOL v1.1 §2a): each id a resolution applied here names,
+   * with that resolution's identity, in merge order. Absent when the merge resolved none.
+   */
+  resolved?: Resolved[];
+  /**
    * SHA-256 of the canonical state after this merge. Present on checkpoint records (a snapshot
    * was written after the merge; PROTOCOL v1.1 §3) and on every record of a v1 store; left out
    * of the others, so that a merge costs what its deltas cost.
@@ -46,6 +57,13 @@ export interface MergeRecord {
   prev: string | null;
 }
 
+/**
+ * The shape of a merge's conflict records: 2 (PROTOCOL v1.1) numbers them `m<merge>.<n>` in a fixed
+ * order and names each field winner's policy; 1 is what stores before v1.1 wrote (verify
+ * recomputes their merges in it).
+ */
+export type ConflictFormat = 1 | 2;
+
 /** Who wrote a value, and when, in a conflict record. */
 export interface ConflictSide {
   value: JsonValue;
@@ -55,13 +73,24 @@ export interface ConflictSide {
   seq: number;
 }
 
-/** Two writes to one `(type, id, field)` disagreed; the later stamp won. */
+/** Two writes to one `(type, id, field)` disagreed; the field's policy chose the winner. */
 export interface FieldConflict {
   merge: number;
   kind: 'field';
+  /**
+   * The conflict's identifier, `m<merge>.<n>` (PROTOCOL v1.1 §2), which a resolution names. The
+   * protocol spells this key `id`, which a field record already uses for the entity id; framelog
+   * writes it as `conflict` on every kind. Absent on records written before v1.1.
+   */
+  conflict?: string;
   type: string;
   id: string;
   field: string;
+  /**
+   * What chose the winner: the field's policy as the plan spells it (`"lww"`, `"max"`,
+   * `{"priority": [...]}`…), or `"resolution"` when a resolution's write won. Absent before v1.1.
+   */
+  policy?: FieldPolicy | 'resolution';
   /** The value before the merge; absent when the field had none. */
   base?: JsonValue;
   winner: ConflictSide;
@@ -72,6 +101,8 @@ export interface FieldConflict {
 export interface ItemConflict {
   merge: number;
   kind: 'item';
+  /** The conflict's identifier, `m<merge>.<n>` (see {@link FieldConflict.conflict}). */
+  conflict?: string;
   collection: string;
   /** The natural key as canonical JSON of its values (`[2]`), or `sha256:<hex>` for a keyless item. */
   key: string;
@@ -83,6 +114,8 @@ export interface ItemConflict {
 export interface DeltaConflict {
   merge: number;
   kind: 'delta';
+  /** The conflict's identifier, `m<merge>.<n>` (see {@link FieldConflict.conflict}). */
+  conflict?: string;
   frame: number;
   writer: string;
   seq: number;

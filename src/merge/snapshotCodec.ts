@@ -30,8 +30,14 @@ export interface Snapshot {
   record_sha256?: string;
   items: Record<string, ItemRun[]> | Record<string, Array<[key: string, stamp: StampTuple, item: JsonObject]>>;
   counters: Record<string, number>;
-  entities: Record<string, Record<string, Record<string, [value: JsonValue, stamp: StampTuple]>>>;
+  entities: Record<string, Record<string, Record<string, FieldTuple>>>;
 }
+
+/**
+ * A field as snapshots store it: `[value, stamp]`; `[value, stamp, 1]` when a resolution wrote it;
+ * `[value, stamp, 0, elements]` for a `union` field, with each element's `[...stamp, position]`.
+ */
+export type FieldTuple = [value: JsonValue, stamp: StampTuple] | [value: JsonValue, stamp: StampTuple, res: 0 | 1, elements?: Array<[...StampTuple, number]>];
 
 const fromTuple = (t: StampTuple): Stamp => ({ frame: t[0], utcMs: t[1], writer: t[2], seq: t[3], pos: t[4] });
 const dict = <V>(): Record<string, V> => Object.create(null) as Record<string, V>;
@@ -47,11 +53,14 @@ export function decodeSnapshot(snap: Snapshot, keys: ItemKeys): MergeState {
       for (const run of snap.items[c] as ItemRun[]) {
         const [frame, utcMs, writer, seq] = run[0];
         for (let i = 1; i < run.length; i += 2) {
-          const at = run[i] as number | [number, string];
+          const at = run[i] as number | [number, string] | [number, string, StampTuple];
           const item = run[i + 1] as JsonObject;
           const pos = typeof at === 'number' ? at : at[0];
           const key = typeof at === 'number' ? itemKey(keys, c, item) : at[1];
-          order.push({ key, item, stamp: { frame, utcMs, writer, seq, pos } });
+          const place: Stamp = { frame, utcMs, writer, seq, pos };
+          // A resolution's item: its own stamp, kept at the place of its key's earliest item.
+          if (typeof at !== 'number' && at.length === 3) order.push({ key, item, stamp: fromTuple(at[2]), res: true, at: place });
+          else order.push({ key, item, stamp: place });
         }
       }
     } else {
@@ -65,12 +74,30 @@ export function decodeSnapshot(snap: Snapshot, keys: ItemKeys): MergeState {
     for (const id of Object.keys(snap.entities[t])) {
       const fields = new Map<string, FieldEntry>();
       const src = snap.entities[t][id];
-      for (const f of Object.keys(src)) fields.set(f, { value: src[f][0], stamp: fromTuple(src[f][1]) });
+      for (const f of Object.keys(src)) fields.set(f, decodeField(src[f]));
       byId.set(id, fields);
     }
     s.entities.set(t, byId);
   }
   return s;
+}
+
+function decodeField(t: FieldTuple): FieldEntry {
+  const e: FieldEntry = { value: t[0], stamp: fromTuple(t[1]) };
+  if (t[2] === 1) e.res = true;
+  if (t[3]) {
+    const values = t[0] as JsonValue[];
+    e.union = t[3].map((x, i) => ({ canon: canonicalJson(values[i]), value: values[i], stamp: fromTuple(x.slice(0, 5) as StampTuple), idx: x[5] as number }));
+  }
+  return e;
+}
+
+/** A field's tuple text: `[value,stamp]`, with the resolution flag or the union's element stamps. */
+function fieldText(e: FieldEntry): string {
+  const head = '[' + canonOf(e, e.value) + ',' + stampText(e.stamp);
+  if (e.res) return head + ',1]';
+  if (e.union) return head + ',0,[' + e.union.map((u) => stampText(u.stamp).slice(0, -1) + ',' + u.idx + ']').join(',') + ']]';
+  return head + ']';
 }
 
 const sortedKeys = <V>(m: Map<string, V>): string[] => [...m.keys()].sort();
@@ -90,7 +117,7 @@ function headParts(s: MergeState, parts: string[]): void {
       parts.push((j ? ',' : '') + JSON.stringify(id) + ':{');
       sortedKeys(fields).forEach((f, k) => {
         const e = fields.get(f)!;
-        parts.push((k ? ',' : '') + JSON.stringify(f) + ':[' + canonOf(e, e.value) + ',' + stampText(e.stamp) + ']');
+        parts.push((k ? ',' : '') + JSON.stringify(f) + ':' + fieldText(e));
       });
       parts.push('}');
     });
@@ -124,10 +151,12 @@ export function snapshotJson(s: MergeState, recordSha256: string | null, explici
     parts.push('[');
     let run: Stamp | undefined;
     for (const e of order) {
-      const at = explicitKeys ? `[${e.stamp.pos},${JSON.stringify(e.key)}]` : String(e.stamp.pos);
-      if (run && sameDelta(run, e.stamp)) parts.push(',' + at + ',' + canonOf(e, e.item));
+      // Runs group items by the stamp of their place; a resolution's item also writes its own stamp.
+      const place = e.at ?? e.stamp;
+      const at = e.res ? `[${place.pos},${JSON.stringify(e.key)},${stampText(e.stamp)}]` : explicitKeys ? `[${place.pos},${JSON.stringify(e.key)}]` : String(place.pos);
+      if (run && sameDelta(run, place)) parts.push(',' + at + ',' + canonOf(e, e.item));
       else {
-        const st = e.stamp;
+        const st = place;
         parts.push((run ? '],' : '') + `[[${st.frame},${st.utcMs},${JSON.stringify(st.writer)},${st.seq}],` + at + ',' + canonOf(e, e.item));
         run = st;
       }

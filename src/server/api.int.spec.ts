@@ -227,3 +227,38 @@ describe('POST /api/deltas', () => {
     expect((await post('/api/deltas', '\n\n', NDJSON_TYPE)).json.error).toBe('empty-body');
   });
 });
+
+describe('conflicts open and resolved, POST /api/resolve (PROTOCOL v1.1 §2a)', () => {
+  it('resolves by id with the token: a resolution delta lands in the inbox; after the merge the conflict is closed', async () => {
+    const open = await get('/api/conflicts?open=true');
+    expect(open.json.records.map((c: { conflict: string }) => c.conflict)).toContain('m2.0');
+    expect((await get('/api/conflicts?open=maybe')).status).toBe(400);
+    const noToken = await request(s, 'POST', '/api/resolve', { headers: JSON_TYPE, body: JSON.stringify({ ids: ['m2.0'], keep: true }) });
+    expect(noToken.status).toBe(401);
+    const bad: Array<[unknown, RegExp]> = [
+      [{ ids: ['m2.0'] }, /give exactly one of value, winner, policy, keep \(got none\)/],
+      [{ ids: ['m2.0'], keep: true, value: 1 }, /got value, keep/],
+      [{ ids: [], keep: true }, /ids: must be a non-empty list/],
+      [{ ids: ['m99.0'], keep: true }, /^m99\.0: no such conflict; nothing was written$/],
+      [{ ids: ['m2.0'], winner: 'nobody' }, /has no side written by nobody/],
+      [{ ids: ['m2.0'], policy: 'biggest' }, /^policy: unknown policy "biggest"/],
+      [{ ids: ['m2.0'], keep: true, extra: 1 }, /^extra: unknown key/],
+      [{ ids: ['m2.0'], keep: true, as: '../x' }, /as: must be a writer name/],
+    ];
+    const inbox = () => fs.readdirSync(path.join(s.dir, 'inbox'));
+    const before = inbox();
+    for (const [body, want] of bad) {
+      const r = await post('/api/resolve', JSON.stringify(body));
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.json.message, JSON.stringify(body)).toMatch(want);
+    }
+    expect(inbox()).toEqual(before);
+    const r = await post('/api/resolve', JSON.stringify({ ids: ['m2.0'], winner: 'w1', as: 'human.ana' }));
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({ resolves: ['m2.0'], put: [{ writer: 'human.ana', written: true }], deltas: [{ set: { agents: { '42': { status: 'busy' } } }, resolves: ['m2.0'] }] });
+    merge();
+    const closed = await get('/api/conflicts?open=false');
+    expect(closed.json.records).toEqual([expect.objectContaining({ conflict: 'm2.0', resolvedBy: expect.objectContaining({ writer: 'human.ana' }) })]);
+    expect((await get('/api/state')).json.entities.agents['42'].status).toBe('busy');
+  });
+});

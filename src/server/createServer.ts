@@ -6,8 +6,12 @@ import { openStreamAppender, type StreamAppender } from '../stream/openStreamApp
 import { ApiError, toErrorResponse } from './ApiError.js';
 import { authRoutes } from './authRoutes.js';
 import { deltaRoutes } from './deltaRoutes.js';
+import { resolveRoutes } from './resolveRoutes.js';
+import { cladogramRoutes } from './cladogramRoutes.js';
 import { dispatchRoutes } from './dispatchRoutes.js';
 import { inspectRoutes } from './inspectRoutes.js';
+import { historyRoutes } from './historyRoutes.js';
+import { counterRoutes } from './counterRoutes.js';
 import { openApiOf } from './openApi.js';
 import { onlyKeys, type Query } from './queryParams.js';
 import { readRoutes } from './readRoutes.js';
@@ -21,7 +25,7 @@ import { registerViewer } from './viewerFiles.js';
 import { ensureToken, readToken, tokenPath } from './token.js';
 
 /** Every API route, in the order the OpenAPI description lists them. */
-export const API_ROUTES: readonly Route[] = [...readRoutes, ...inspectRoutes, ...dispatchRoutes, ...sseRoutes, ...streamRoutes, ...deltaRoutes, ...authRoutes];
+export const API_ROUTES: readonly Route[] = [...readRoutes, ...inspectRoutes, ...historyRoutes, ...counterRoutes, ...cladogramRoutes, ...dispatchRoutes, ...sseRoutes, ...streamRoutes, ...deltaRoutes, ...resolveRoutes, ...authRoutes];
 
 const VERSION = '0.1.0';
 

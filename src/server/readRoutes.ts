@@ -121,12 +121,15 @@ export const readRoutes: Route[] = [
       { name: 'field', description: 'field name (field conflicts)' },
       { name: 'collection', description: 'item collection (item conflicts)' },
       { name: 'writer', description: 'a writer among winner and losers (or the delta\'s writer)' },
+      { name: 'open', description: 'true: only conflicts no resolution closed yet; false: only resolved ones (each with resolvedBy)' },
       ...PAGE,
     ],
-    responses: { 200: '{records, cursor, next (null at the end), total}', 409: 'cursor past the end' },
+    responses: { 200: '{records (each with its id, conflict, and resolvedBy once resolved), cursor, next (null at the end), total}', 409: 'cursor past the end' },
     handle(req, _reply, server) {
       const q = req.query;
       const kind = one(q, 'kind');
+      const open = one(q, 'open');
+      if (open !== undefined && open !== 'true' && open !== 'false') throw new ApiError(400, 'bad-parameter', `open: must be true or false (got ${JSON.stringify(open.slice(0, 40))})`);
       if (kind !== undefined && !['field', 'item', 'delta'].includes(kind)) throw new ApiError(400, 'bad-parameter', `kind: must be field, item or delta (got ${JSON.stringify(kind.slice(0, 40))})`);
       const filter: ConflictFilter = {
         frame: frameRange(one(q, 'frame'), 'frame'),
@@ -136,6 +139,7 @@ export const readRoutes: Route[] = [
         field: textParam(q, 'field'),
         collection: textParam(q, 'collection'),
         writer: writerParam(one(q, 'writer')),
+        ...(open !== undefined ? { open: open === 'true' } : {}),
       };
       return page(queryConflicts(server.store(), filter), q);
     },

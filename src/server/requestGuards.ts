@@ -97,11 +97,11 @@ export function checkAccess(req: FastifyRequest, access: Access, server: ServerC
     throw new ApiError(401, 'token-invalid', 'Authorization header is not "Bearer <token>"', challenge);
   }
   if (bearer !== undefined) {
-    if (!tokensEqual(bearer, server.token())) throw new ApiError(401, 'token-invalid', 'the bearer token is wrong (framelog token shows the current one)', challenge);
+    if (!tokensEqual(bearer, server.token())) throw new ApiError(401, 'token-invalid', 'the bearer token is wrong: not this store\'s (framelog token --dir <the store served> shows the current one)', challenge);
     credentialOf.set(req, 'token');
     return;
   }
-  if (access === 'write') throw new ApiError(401, 'token-required', 'this endpoint changes the store: send Authorization: Bearer <token> (framelog token shows it)', challenge);
+  if (access === 'write') throw new ApiError(401, 'token-required', 'this endpoint changes the store: send Authorization: Bearer <token> (framelog token --dir <the store served> shows it)', challenge);
   const query = (req.query as Record<string, unknown>).token;
   if (query !== undefined) {
     if (typeof query !== 'string' || !verifyDerivedToken(query, server.token(), 'query')) {

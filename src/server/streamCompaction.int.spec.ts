@@ -119,3 +119,42 @@ describe('GET /api/streams/:name/records across compactions', () => {
     expect(all.entries.map((e) => [e.record.i, e.cursor])).toEqual([[2, fresh.cursors[0]], [3, fresh.cursors[1]]]);
   });
 });
+
+describe('GET /api/streams/:name/records?since= and /segments (the viewer\'s jumps, #18 point 14)', () => {
+  const at = (i: number) => new Date(Date.UTC(2026, 11, 7, 10, 0, i)).toISOString();
+  it('since starts at the first record at or after a time, through compacted segments; segments lists them with their times', async () => {
+    const cursors: number[] = [];
+    const append = async (from: number, n: number) => {
+      for (let i = from; i < from + n; i++) {
+        const r = await request(s, 'POST', '/api/streams/timed', { headers: { ...s.auth, ...JSON_TYPE }, body: JSON.stringify({ type: 'tick', i, ts: at(i) }) });
+        cursors.push(r.json.cursor);
+      }
+    };
+    await append(0, 12);
+    compactStream(s.dir, 'timed');
+    await append(12, 12);
+    compactStream(s.dir, 'timed');
+    await append(24, 6);
+    const segs = await get('/api/streams/timed/segments');
+    expect(segs.status).toBe(200);
+    expect(segs.json.segments.map((g: { first: number; count: number; firstTs: string; lastTs: string }) => [g.first, g.count, g.firstTs, g.lastTs])).toEqual([
+      [cursors[0], 12, at(0), at(11)],
+      [cursors[12], 12, at(12), at(23)],
+    ]);
+    expect(segs.json.live.base).toBe(cursors[24]);
+    for (const i of [0, 5, 12, 17, 24, 29]) {
+      const r = await get(`/api/streams/timed/records?since=${encodeURIComponent(at(i))}&limit=2`);
+      expect(r.status, r.text).toBe(200);
+      expect(r.json.cursor).toBe(cursors[i]);
+      expect(r.json.records.map((e: Entry) => e.record.i)).toEqual([i, i + 1].filter((k) => k < 30));
+    }
+    // Between two records: the later one; after the last: the end, no records.
+    const half = new Date(Date.UTC(2026, 11, 7, 10, 0, 16, 500)).toISOString();
+    expect((await get(`/api/streams/timed/records?since=${half}&limit=1`)).json.records[0].record.i).toBe(17);
+    const late = await get(`/api/streams/timed/records?since=${encodeURIComponent(at(99))}`);
+    expect(late.json.records).toEqual([]);
+    expect((await get('/api/streams/timed/records?since=yesterday')).status).toBe(400);
+    expect((await get(`/api/streams/timed/records?since=${at(1)}&cursor=0`)).status).toBe(400);
+    expect((await get('/api/streams/nosuch/segments')).status).toBe(404);
+  });
+});

@@ -1,5 +1,8 @@
 import { isUtf8 } from 'node:buffer';
+import { jumpToTime } from '../stream/compact/jumpToTime.js';
+import { readManifest } from '../stream/compact/manifest.js';
 import { listStreams } from '../stream/listStreams.js';
+import { parseInstant } from '../stream/parseInstant.js';
 import { parseJsonArgument, parseNdjsonInput } from '../stream/parseNdjsonInput.js';
 import { readStream, streamExists } from '../stream/readStream.js';
 import { compileRecordFilter } from '../stream/recordFilter.js';
@@ -61,16 +64,25 @@ export const streamRoutes: Route[] = [
     access: 'read',
     query: [
       { name: 'cursor', description: 'stream cursor to start at (0, or a `cursor`/`next` value a read, an append or an event id gave; default 0)', integer: true },
+      { name: 'since', description: 'instead of a cursor, an RFC 3339 time: start at the first record whose `ts` is at or after it (compacted segments that end earlier are skipped by their manifest entry)' },
       { name: 'limit', description: 'records to return, 1–1000 (default 100)', integer: true },
       { name: 'type', description: 'only records whose "type" is this (repeat for any of several)', repeat: true },
     ],
-    responses: { 200: '{records: [{cursor, next, record}], cursor, next}: read on from `next`', 404: 'no such stream', 409: 'cursor not at the start of a record, or past the end' },
+    responses: { 200: '{records: [{cursor, next, record}], cursor, next}: read on from `next` (`cursor`: where the page started, the record `since` found)', 400: 'a malformed cursor or time', 404: 'no such stream', 409: 'cursor not at the start of a record, or past the end' },
     async handle(req, _reply, server) {
       const dir = server.options.dir;
       const name = streamNameParam(req.params.name);
       const paths = streamPaths(dir, name);
       if (!streamExists(dir, name)) throw new ApiError(404, 'not-found', `no stream ${JSON.stringify(name)} in this store (GET /api/streams lists them)`);
-      const from = wholeNumber(one(req.query, 'cursor') ?? '0', 'cursor', 'bad-cursor');
+      const since = one(req.query, 'since');
+      const cursorText = one(req.query, 'cursor');
+      if (since !== undefined && cursorText !== undefined) throw new ApiError(400, 'bad-parameter', 'give cursor or since, not both');
+      let from = wholeNumber(cursorText ?? '0', 'cursor', 'bad-cursor');
+      if (since !== undefined) {
+        const at = parseInstant(since);
+        if (at === undefined) throw new ApiError(400, 'bad-parameter', `since: not an RFC 3339 time: ${JSON.stringify(since.slice(0, 60))} (like 2026-12-07T17:00:00Z)`);
+        from = (await jumpToTime(dir, name, at)).cursor;
+      }
       const limit = limitParam(req.query);
       for (const t of many(req.query, 'type')) textParam({ type: t }, 'type');
       try {
@@ -79,6 +91,23 @@ export const streamRoutes: Route[] = [
       } catch (err) {
         throw relabel(err, dir, paths);
       }
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/streams/:name/segments',
+    summary: 'How a stream is laid out after compactions: its gzipped segments (cursors, records, first and last times, evicted or not) and where the live file starts',
+    access: 'read',
+    responses: { 200: '{segments: [{file, first, last, end, count, firstTs, lastTs, evicted?}], live: {base}}', 404: 'no such stream' },
+    handle(req, _reply, server) {
+      const dir = server.options.dir;
+      const name = streamNameParam(req.params.name);
+      if (!streamExists(dir, name)) throw new ApiError(404, 'not-found', `no stream ${JSON.stringify(name)} in this store (GET /api/streams lists them)`);
+      const m = readManifest(dir, name);
+      return {
+        segments: (m?.segments ?? []).map((s) => ({ file: s.file, first: s.first, last: s.last, end: s.end, count: s.count, firstTs: s.firstTs ?? null, lastTs: s.lastTs ?? null, ...(s.evicted ? { evicted: s.evicted } : {}) })),
+        live: { base: m?.live.base ?? 0 },
+      };
     },
   },
   {

@@ -20,7 +20,9 @@ export { loadStateAt, readMergeRecords, lastRecordAtOrBelow, type LoadInfo } fro
 export { openJournalIndex, type JournalIndex } from './history/journalIndex.js';
 export { iterateHistory, type HistoryStep } from './history/iterateHistory.js';
 export { verifyStore, type VerifyReport, type VerifyFault } from './history/verifyStore.js';
-export { queryConflicts, queryEvents, readLog, matchesConflict, type ConflictFilter, type EventFilter } from './history/journalQueries.js';
+export { counterSeries, type CounterSeries, type CounterSeriesOptions } from './history/counterSeries.js';
+export { fieldHistory, type FieldHistoryOptions, type FieldHistoryPage, type FieldWriteEntry } from './history/fieldHistory.js';
+export { queryConflicts, queryEvents, readLog, matchesConflict, type ConflictFilter, type ConflictEntry, type EventFilter, resolutionIndex } from './history/journalQueries.js';
 export { acquireMergeLock, processStartTime, type MergeLock, type LockHolder } from './commit/mergeLock.js';
 export { recoverMerge, type MergeIntent } from './commit/mergeIntent.js';
 export { readLagMarker, SETTLE_EVERY, SETTLE_BYTES, type LagMarker } from './commit/lazyJournals.js';

@@ -5,8 +5,11 @@ import type { Delta } from '../delta/types.js';
 import { toState, type State } from '../merge/canonicalState.js';
 import { diffStates, type StateDiff } from '../merge/diffStates.js';
 import type { MergeState } from '../merge/mergeState.js';
-import type { ConflictRecord, EventRecord, MergeRecord } from '../merge/records.js';
-import { queryConflicts, queryEvents, readLog, type ConflictFilter, type EventFilter } from './history/journalQueries.js';
+import type { EventRecord, MergeRecord } from '../merge/records.js';
+import { planResolution, type ResolutionPlan, type ResolveRequest } from '../resolve/planResolution.js';
+import { counterSeries, type CounterSeries, type CounterSeriesOptions } from './history/counterSeries.js';
+import { fieldHistory, type FieldHistoryOptions, type FieldHistoryPage } from './history/fieldHistory.js';
+import { queryConflicts, queryEvents, readLog, type ConflictEntry, type ConflictFilter, type EventFilter } from './history/journalQueries.js';
 import { resolveStoreDir } from './layout.js';
 import { acquireMergeLock, type MergeLock } from './commit/mergeLock.js';
 import { sweepTemps } from '../durable/sweepTemps.js';
@@ -62,10 +65,27 @@ export interface Store {
   diff(a: number, b: number): Promise<StateDiff>;
   /** The merge records. */
   log(): Promise<MergeRecord[]>;
-  /** Conflict records, filtered. */
-  conflicts(filter?: ConflictFilter): Promise<ConflictRecord[]>;
+  /**
+   * Conflict records, filtered, each with its id and, once resolved, the resolution that closed
+   * it (`{ open: true }`: the open ones, PROTOCOL §2a).
+   */
+  conflicts(filter?: ConflictFilter): Promise<ConflictEntry[]>;
   /** Event records, filtered. */
   events(filter?: EventFilter): Promise<EventRecord[]>;
+  /**
+   * Every write to one field, newest first: the merge, the delta, the value, whether it won or
+   * lost, and the conflict it took part in. Paged: a page reads a bounded number of merges and
+   * says where to go on (`next`, passed as `before`).
+   */
+  fieldHistory(type: string, id: string, field: string, options?: FieldHistoryOptions): Promise<FieldHistoryPage>;
+  /** Counters over frames: the value of each counter named (none: every counter) after each merge of a range. */
+  counterSeries(names?: readonly string[], options?: CounterSeriesOptions): Promise<CounterSeries>;
+  /**
+   * Closes conflicts (PROTOCOL §2a): builds the resolution deltas a request asks for (by ids, or
+   * every open conflict a filter selects; a value, a writer's side, a policy, `keep`, or a
+   * resolver module) and puts them into the inbox, durably. The next merge applies them.
+   */
+  resolve(request: ResolveRequest): Promise<ResolutionPlan & { put: PutResult[] }>;
   /** Recomputes everything from the archive and names the first fault. */
   verify(): Promise<VerifyReport>;
 }
@@ -169,7 +189,13 @@ export async function openStore(dir?: string, opts: { create?: boolean; plan?: P
     diff: async (a, b) => diffStates(loadStateAt(ctx, a), loadStateAt(ctx, b), a, b),
     log: async () => readLog(ctx),
     conflicts: async (filter) => queryConflicts(ctx, filter),
+    fieldHistory: async (type, id, field, options) => fieldHistory(ctx, type, id, field, options),
+    counterSeries: async (names, options) => counterSeries(ctx, names, options),
     events: async (filter) => queryEvents(ctx, filter),
     verify: async () => verifyStore(ctx),
+    resolve: async (request) => {
+      const plan = await planResolution(ctx, request);
+      return { ...plan, put: plan.deltas.length > 0 ? putDeltas(ctx, plan.deltas.map(toPutInput)) : [] };
+    },
   };
 }

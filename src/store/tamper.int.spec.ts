@@ -116,7 +116,7 @@ describe('the untouched store', () => {
     expect(log[2].duplicates.map((r) => r.writer)).toEqual(['w2']);
     expect(log[4].quarantined.map((q) => q.file)).toEqual(['frame-000005.broken.json']);
     const kinds = (await s.conflicts()).map((c) => `${c.merge}:${c.kind}`);
-    expect(kinds).toEqual(['1:field', '1:item', '2:field', '3:delta']);
+    expect(kinds).toEqual(['1:item', '1:field', '2:field', '3:delta']); // PROTOCOL v1.1 §2 order: delta, item, field
     expect(readdirSync(join(s.dir, 'snapshots')).filter((n) => n.endsWith('.json'))).toHaveLength(5);
     expect(JSON.parse(states.get(5)!).counters).toEqual({ late: 1, n: 16 });
   });

@@ -1,6 +1,21 @@
 import { isUtf8 } from 'node:buffer';
 import { StreamError } from './StreamError.js';
 import type { StreamRecordInput } from './StreamRecord.js';
+import { duplicateKeyOf, negativeZeroOf } from '../delta/duplicateKeys.js';
+
+/**
+ * Refuses what a record would silently lose on its way into the stream: a name given twice in one
+ * object (`JSON.parse` keeps the last; I-JSON, RFC 7493, forbids it) and a `-0` (written back as
+ * `0`, its sign lost).
+ */
+function refuseLossy(text: string, value: unknown, where: string): void {
+  const dup = duplicateKeyOf(text, value);
+  if (dup !== undefined) throw new StreamError('BAD_RECORD', `${where}: duplicate key ${JSON.stringify(dup)}: a name appears twice in one object (I-JSON, RFC 7493); the stream would keep only the last`);
+  if (text.includes('-0')) {
+    const z = negativeZeroOf(value);
+    if (z !== undefined) throw new StreamError('BAD_RECORD', `${where}: -0 at ${z}: JSON writes it as 0, so the stream would lose its sign; give 0 (or a string)`);
+  }
+}
 
 /**
  * Parses NDJSON text given by a person or a program (one JSON object per line; blank lines are
@@ -33,6 +48,7 @@ export function parseNdjsonInput(input: Buffer, source: string): StreamRecordInp
       const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
       throw new StreamError('BAD_RECORD', `${source}${multi ? ` line ${line}` : ''}: got ${kind}; a record must be a JSON object`);
     }
+    refuseLossy(text, value, `${source}${multi ? ` line ${line}` : ''}`);
     records.push(value as StreamRecordInput);
   }
   if (records.length === 0) throw new StreamError('BAD_RECORD', `${source}: no record given (empty input)`);
@@ -51,6 +67,7 @@ export function parseJsonArgument(text: string, source: string): StreamRecordInp
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     throw new StreamError('BAD_RECORD', `${source}: got ${kind}; a record must be a JSON object`);
   }
+  refuseLossy(text, value, source);
   return value as StreamRecordInput;
 }
 

@@ -31,8 +31,19 @@ describe('parseNdjsonInput', () => {
       const text = fs.readFileSync(path.join(suite, f), 'utf8');
       const v: unknown = JSON.parse(text);
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && !text.trim().includes('\n')) {
-        expect(parseNdjsonInput(fs.readFileSync(path.join(suite, f)), f), f).toEqual([v]);
+        // JSON allows a name twice in one object; I-JSON (RFC 7493) does not, and a stream would keep only the last.
+        if (f.startsWith('y_object_duplicated_key')) expect(() => parseNdjsonInput(fs.readFileSync(path.join(suite, f)), f), f).toThrow(/duplicate key "a"/);
+        else expect(parseNdjsonInput(fs.readFileSync(path.join(suite, f)), f), f).toEqual([v]);
       }
     }
+  });
+
+  it('refuses what the stream would lose in silence: a name twice in one object, a -0 (#20 point 13)', () => {
+    expect(() => parseNdjsonInput(Buffer.from('{"a":1}\n{"id":1,"id":7}\n'), 'stdin')).toThrow(/^stdin line 2: duplicate key "id": a name appears twice in one object \(I-JSON, RFC 7493\)/);
+    expect(() => parseJsonArgument('{"x":{"k":1,"k":2}}', 'argument')).toThrow(/^argument: duplicate key "x.k"/);
+    expect(() => parseJsonArgument('{"t":-0}', 'argument')).toThrow(/^argument: -0 at t: JSON writes it as 0/);
+    expect(() => parseNdjsonInput(Buffer.from('{"v":[1,-0.0]}'), 'stdin')).toThrow(/^stdin: -0 at v\[1\]/);
+    // What looks alike but loses nothing.
+    expect(parseNdjsonInput(Buffer.from('{"a":-0.5,"b":"-0","c":0,"d":{"a":1},"e":[{"a":1},{"a":2}]}'), 'stdin')).toEqual([{ a: -0.5, b: '-0', c: 0, d: { a: 1 }, e: [{ a: 1 }, { a: 2 }] }]);
   });
 });

@@ -138,3 +138,18 @@ export function distinctIdentities(deltas: ValidDelta[]): ValidDelta[] {
     return true;
   });
 }
+
+/**
+ * Splits deltas into merges that close `frames` (ascending) and a last one at least at frame 5:
+ * delta i joins the merge `choice[i]` picks among those that close its frame or a later one (a
+ * later one makes it late). Returns each merge's frame and deltas.
+ */
+export function splitIntoMerges<D extends { frame: number }>(deltas: D[], frames: number[], choice: number[]): Array<{ frame: number; deltas: D[] }> {
+  const mergeFrames = [...frames, Math.max(5, (frames.at(-1) ?? -1) + 1)];
+  const batches: D[][] = mergeFrames.map(() => []);
+  deltas.forEach((d, i) => {
+    const eligible = mergeFrames.map((f, m) => (f >= d.frame ? m : -1)).filter((m) => m >= 0);
+    batches[eligible[choice[i] % eligible.length]].push(d);
+  });
+  return mergeFrames.map((frame, m) => ({ frame, deltas: batches[m] }));
+}

@@ -24,6 +24,15 @@ export async function dropTransportStore(config: TransportConfig): Promise<void>
       }
       return;
     }
+    case 'kafka': {
+      const t = await (await import('./kafka/kafkaTransport.js')).openKafkaTransport({ url: config.url, store });
+      try {
+        await t.destroy();
+      } finally {
+        await t.close();
+      }
+      return;
+    }
     default:
       throw new FramelogError(`transport drop: ${config.transport} keeps nothing outside the store folder`, 'bad-argument');
   }

@@ -52,7 +52,7 @@ export interface Transport {
    */
   readonly merger?: MergerHooks;
   /**
-   * Failover across hosts (postgres, redis, nats): a lease in the transport's own engine and the
+   * Failover across hosts (postgres, redis, nats, kafka): a lease in the transport's own engine and the
    * published merges a merger taking over catches up from. A transport without it relies on
    * the local merger lock (`merger.begin`) and has one merger host.
    */
@@ -147,19 +147,29 @@ export interface PublishedMerge extends PublishedHead {
 }
 
 /** The transports framelog ships. */
-export const TRANSPORT_NAMES = ['fs', 'git', 'postgres', 'redis', 'nats'] as const;
+export const TRANSPORT_NAMES = ['fs', 'git', 'postgres', 'redis', 'nats', 'kafka'] as const;
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
 /** The transports whose engine is a server shared by many hosts (they take `store` and offer failover). */
-export const ENGINE_TRANSPORTS: readonly TransportName[] = ['postgres', 'redis', 'nats'];
+export const ENGINE_TRANSPORTS: readonly TransportName[] = ['postgres', 'redis', 'nats', 'kafka'];
 
 /**
  * Where a transport is: its name and URL (fs: the store folder; git: any remote `git` reaches;
- * postgres: `postgres://…`; redis: `redis://…`; nats: `nats://host:port[,nats://…]`), and for the
+ * postgres: `postgres://…`; redis: `redis://…`; nats: `nats://host:port[,nats://…]`; kafka: `kafka://host:port[,host:port…]`), and for the
  * engines the store's name there (everything of the store lives under it).
  */
 export interface TransportConfig {
   transport: TransportName;
   url?: string;
   store?: string;
+  /**
+   * nats and kafka: copies of every stream, bucket and topic of the store. Recorded in the plan by
+   * `transport init`, so every merger and writer of the store uses it.
+   */
+  replicas?: number;
+  /**
+   * Refuse an engine that can lose what it acknowledges (Redis without `appendfsync always`…):
+   * `--require-durable`, or `transport.requireDurable` in the plan. `openTransport` enforces it.
+   */
+  requireDurable?: boolean;
 }

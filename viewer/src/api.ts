@@ -39,3 +39,39 @@ export async function openSession(token: string): Promise<boolean> {
 
 /** True for an aborted fetch (a newer request replaced it). */
 export const isAbort = (e: unknown): boolean => e instanceof DOMException && e.name === 'AbortError';
+
+const TOKEN_KEY = 'framelog.token';
+
+/**
+ * POSTs JSON to `/api/…` with the store token (writes always need it). The token is asked for once
+ * per tab (`framelog token --dir <store>` prints it) and kept in sessionStorage; a refused one is
+ * forgotten and asked for again.
+ */
+export async function apiPost<T = unknown>(path: string, body: unknown): Promise<T> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) {
+      token = window.prompt('Writing needs the store token (framelog token --dir <store> prints it):')?.trim() ?? null;
+      if (!token) throw new ApiFailure(401, 'no-token', 'no token given: nothing was written');
+      sessionStorage.setItem(TOKEN_KEY, token);
+    }
+    const res = await fetch(`/api/${path}`, { method: 'POST', credentials: 'same-origin', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    let out: { error?: string; message?: string } = {};
+    try {
+      out = (await res.json()) as typeof out;
+    } catch { /* not JSON */ }
+    if (res.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      if (attempt === 0) continue;
+    }
+    if (!res.ok) throw new ApiFailure(res.status, out.error ?? 'http', out.message ?? `${res.status} ${res.statusText}`);
+    return out as T;
+  }
+  throw new ApiFailure(401, 'unauthorized', 'the token was refused: nothing was written');
+}
+
+/** True when the store has a `register` stream (the dispatch timeline reads it; asking without one is a 404). */
+export async function hasRegister(): Promise<boolean> {
+  const { streams } = await api<{ streams: Array<{ name: string }> }>('streams');
+  return streams.some((s) => s.name === 'register');
+}

@@ -3,6 +3,7 @@ import { api, openSession, setUnauthorizedHandler } from './api.js';
 import type { App, View, ViewInstance } from './app.js';
 import { el, mount } from './dom.js';
 import { conflictsView } from './views/conflictsView.js';
+import { countersView } from './views/countersView.js';
 import { demoView } from './views/demoView.js';
 import { diffView } from './views/diffView.js';
 import { dispatchView } from './views/dispatchView.js';
@@ -12,7 +13,7 @@ import { stateView } from './views/stateView.js';
 import { streamsView } from './views/streamsView.js';
 import { timeline, type Timeline } from './timeline.js';
 
-const VIEWS: View[] = [stateView, diffView, lanesView, conflictsView, eventsView, streamsView, dispatchView, demoView];
+const VIEWS: View[] = [stateView, diffView, countersView, lanesView, conflictsView, eventsView, streamsView, dispatchView, demoView];
 
 interface Health { lastMerge: { index: number; frame: number } | null }
 interface MergesPage { records: Array<{ frame: number }>; count: number }

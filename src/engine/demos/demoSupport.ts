@@ -4,11 +4,24 @@ import { progressBar } from './progressBar.js';
 import { FramelogError } from '../../errors.js';
 import type { MergeRecord } from '../../merge/records.js';
 import { addRecord, emptyTotals, type RunTotals } from '../run/runTotals.js';
+import { stateSha256 } from '../../merge/canonicalState.js';
+import { loadStateAt } from '../../store/history/stateAt.js';
+import { openStoreContext } from '../../store/storeContext.js';
+
+/**
+ * SHA-256 of the store's state after its last merge (`framelog state | head -c -1 | sha256sum`).
+ * A demo summary shows this, not the last record's `state_sha256`: records between checkpoints
+ * carry none, and the last checkpoint's is an older state's.
+ */
+export function finalStateSha256(dir: string): string {
+  return stateSha256(loadStateAt(openStoreContext(dir)));
+}
 
 /** Options every demo takes (`framelog demo NAME --frames N --seed S --workers W --size N --dir D`). */
 export interface DemoOptions {
   frames: number;
-  seed: string;
+  /** As given: a whole number is a number (see `seedAsGiven`). */
+  seed: string | number;
   workers: number;
   size: number;
   shards: number;
@@ -25,7 +38,7 @@ export interface DemoSummary extends RunTotals {
   shards: number;
   workers: number;
   size: number;
-  seed: string;
+  seed: string | number;
   seconds: number;
   /** SHA-256 over every file of the store (equal for equal seeds). */
   store_sha256: string;
@@ -80,7 +93,9 @@ export const serveCommand = (dir: string): string | undefined => `framelog serve
  * install run as `node_modules/.bin/framelog` or `node dist/cli/main.js`).
  */
 export function cliInvocation(env: NodeJS.ProcessEnv = process.env): string {
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  // npm and npx put node_modules/.bin folders (the project's, or a temporary one of npx) on the
+  // PATH of what they run: a framelog there is not one the user's own shell finds.
+  const dirs = (env.PATH ?? '').split(delimiter).filter((d) => d && !/node_modules[\\/]\.bin[\\/]?$/.test(d));
   return dirs.some((d) => existsSync(join(d, 'framelog'))) ? 'framelog' : 'npx framelog';
 }
 

@@ -43,6 +43,20 @@ describe('evolution', () => {
     const svg = readFileSync(files.svg, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<title>/g)!.length).toBe(fromEvents.nodes.length);
+    // A figure a person can read: a legend for the colours, an axis title, extant species named at
+    // their tips (or counted as left out), clades named by island, no line into the label margin.
+    expect(svg).toContain('class="legend"');
+    expect(svg).toMatch(/extant at frame 80/);
+    expect(svg).toMatch(/class="axis-title"[^>]*>frame/);
+    const extant = fromEvents.nodes.filter((n) => n.extinct === null);
+    const tips = [...svg.matchAll(/<text class="tip"[^>]*>([^<]+)<\/text>/g)].map((m) => m[1]);
+    const leftOut = Number(/(\d+) tip labels left out/.exec(svg)?.[1] ?? 0);
+    expect(tips.length + leftOut).toBe(extant.length);
+    expect(tips.length).toBeGreaterThan(0);
+    for (const t of tips) expect(extant.map((n) => n.id)).toContain(t);
+    expect(svg.match(/>island \d+<\/text>/g)!.length).toBe(fromEvents.nodes.filter((n) => n.parent === null).length);
+    const width = Number(/width="(\d+)"/.exec(svg)![1]);
+    for (const m of svg.matchAll(/<line x1="[\d.]+" y1="[\d.]+" x2="([\d.]+)"/g)) expect(Number(m[1])).toBeLessThanOrEqual(width - 100);
     expect(JSON.parse(readFileSync(files.json, 'utf8')).nodes).toHaveLength(fromEvents.nodes.length);
   });
 });
@@ -76,6 +90,22 @@ describe('ecosystem', () => {
   });
 });
 
+describe('ecosystem, the default run', () => {
+  // What `framelog demo ecosystem` runs (24 regions, 8 shards, 300 frames), for the first seeds:
+  // predators and prey persist. Before the rates were tuned, every fox died out by frame 140.
+  it.each([1, 2, 3])('seed %i: grass, rabbits and foxes are all alive at frame 300, and foxes never died out', async (seed) => {
+    const e = new Engine<EcosystemParams>({ ...ecosystemSimulation, seed, shards: 8, dir: join(root, `eco-default-${seed}`) });
+    await e.run(300);
+    const series = await populationSeries(e);
+    const total = (sp: string, at: number): number => series.regions.reduce((sum, r) => sum + series.series[r][sp][at], 0);
+    const last = series.frames.length - 1;
+    expect(series.frames[last]).toBe(300);
+    for (const sp of series.species) expect(total(sp, last), `${sp} at frame 300`).toBeGreaterThan(0);
+    const foxes = series.frames.map((_, i) => total('fox', i));
+    expect(Math.min(...foxes.slice(1)), 'fewest foxes over the run').toBeGreaterThan(0);
+  }, 180_000);
+});
+
 describe('fleet', () => {
   it('agents crash and run late; framelog loses no acknowledged update, the naive shared file does', async () => {
     const main = compiledPath(new URL('../../cli/main.ts', import.meta.url));
@@ -99,5 +129,18 @@ describe('fleet', () => {
     const crashed = Object.values(view.dispatches as Record<string, { state: string }>).filter((d) => d.state === 'crashed');
     expect(crashed.length).toBe(register.filter((r) => r.event === 'crash').length);
     expect(Object.keys(view.dispatches)).toHaveLength(register.filter((r) => r.event === 'start' || r.event === 'restart').length);
+    // The policies (PROTOCOL §2a): the supervisor's assignments win over the agents' claims, the board keeps the peak load.
+    const dir = join(root, 'fleet');
+    const cli = async (...args: string[]) => (await promisify(execFile)(process.execPath, [main, ...args, '--dir', dir], { maxBuffer: 16 * 1024 * 1024 })).stdout;
+    const open = (await cli('conflicts', '--open')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(s.figures.open_conflicts).toBe(open.length);
+    expect(open.some((c) => c.type === 'tasks' && c.policy?.priority?.[0] === 'supervisor')).toBe(true);
+    const state = JSON.parse(await cli('state'));
+    const loads = (await cli('conflicts', '--type', 'board', '--id', 'peak', '--field', 'load_ms')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(loads.length).toBeGreaterThan(0);
+    const peak = Math.max(...loads.flatMap((c) => [c.winner.value, ...c.losers.map((l: { value: number }) => l.value)]), state.entities.board.peak.load_ms);
+    expect(state.entities.board.peak.load_ms).toBe(peak);
+    for (const c of open.filter((c) => c.type === 'tasks' && c.winner.writer === 'supervisor')) expect(c.losers.every((l: { writer: string }) => l.writer.startsWith('agent-'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'views', 'fleet', 'plan-without-policies.json'), 'utf8')).policies).toBeUndefined();
   });
 });

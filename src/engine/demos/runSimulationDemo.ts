@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../delta/types.js';
 import { Engine } from '../run/Engine.js';
 import type { Simulation } from '../simulation/Simulation.js';
-import { freshDemoDir, markDemoDir, mergeProgress, type DemoOptions, type DemoSummary } from './demoSupport.js';
+import { finalStateSha256, freshDemoDir, markDemoDir, mergeProgress, type DemoOptions, type DemoSummary } from './demoSupport.js';
 
 /** How one engine demo is set up and what it exports after the run. */
 export interface SimulationDemo<P extends JsonObject> {
@@ -34,7 +34,7 @@ export async function runSimulationDemo<P extends JsonObject>(demo: SimulationDe
   const extra = await demo.after(engine, o);
   const summary: DemoSummary = {
     demo: demo.name, dir: o.dir, frames: o.frames, shards: o.shards, workers: o.workers, size: o.size, seed: o.seed,
-    seconds: (Date.now() - started) / 1000, ...progress.totals,
+    seconds: (Date.now() - started) / 1000, ...progress.totals, state_sha256: finalStateSha256(o.dir),
     store_sha256: engine.fingerprint().sha256, verify: report.ok, exports: extra.exports, figures: extra.figures,
   };
   return { summary, lines: extra.lines, engine };

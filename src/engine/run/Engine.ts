@@ -83,7 +83,7 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
     if ((opts.workers ?? 0) > 0 && !opts.module) throw new FramelogError('workers: needs module (the file exporting the simulation, for the worker processes to import)', 'bad-argument');
     const clock = logicalClock(opts.start, opts.stepMs);
     const manifest: RunManifest = {
-      version: 1, name: opts.name, seed: String(opts.seed), shards, params: (opts.params ?? {}) as JsonObject,
+      version: 1, name: opts.name, seed: opts.seed, shards, params: (opts.params ?? {}) as JsonObject,
       clock: { start: clock.startUtc, stepMs: clock.stepMs }, parent: null,
     };
     const ctx = Engine.openOrCreate(opts, manifest);
@@ -136,12 +136,12 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
       if (from > frame) return totals;
       if ((this.opts.workers ?? 0) > 0) {
         host = await ShardHost.start({
-          dir: resolve(this.dir), module: this.opts.module!, exportName: this.opts.exportName ?? 'default', seed: m.seed, params: m.params,
+          dir: resolve(this.dir), module: this.opts.module!, exportName: this.opts.exportName ?? 'default', seed: String(m.seed), params: m.params,
           shards: m.shards, start: m.clock.start, stepMs: m.clock.stepMs, wallTime: this.opts.wallTime ?? false,
           workers: this.opts.workers!, frameTimeoutMs: this.opts.frameTimeoutMs ?? this.ctx.plan.frameTimeoutMs, onWorker: hooks.onWorker,
         });
       }
-      const loop = { ctx: this.ctx, merger, sim: this.opts as unknown as Simulation, seed: m.seed, params: m.params, shards: m.shards, clock: this.clock, wallTime: this.opts.wallTime ?? false, host };
+      const loop = { ctx: this.ctx, merger, sim: this.opts as unknown as Simulation, seed: String(m.seed), params: m.params, shards: m.shards, clock: this.clock, wallTime: this.opts.wallTime ?? false, host };
       await runFrames(loop, from, frame, { ...hooks, onMerge: (r) => { addRecord(totals, r); hooks.onMerge?.(r); } });
     } finally {
       try {
@@ -174,7 +174,7 @@ export class Engine<P extends JsonObject = JsonObject> extends RunView {
     const m = this.manifest;
     const parent = { name: m.name, seed: m.seed, dir: this.dir, frame, record_sha256: lineHash(records[i].text), state_sha256: records[i].value.state_sha256 ?? stateSha256(loadStateAt(this.ctx, frame)) };
     const params = { ...m.params, ...(o.params ?? {}) } as P;
-    writeRunManifest(o.dir, { ...m, name: o.name ?? m.name, seed: String(o.seed ?? m.seed), params, parent });
+    writeRunManifest(o.dir, { ...m, name: o.name ?? m.name, seed: o.seed ?? m.seed, params, parent });
     return new Engine<P>({ ...this.opts, dir: o.dir, seed: o.seed ?? m.seed, name: o.name ?? m.name, params, start: m.clock.start, stepMs: m.clock.stepMs, shards: m.shards, workers: o.workers ?? this.opts.workers });
   }
 

@@ -7,7 +7,7 @@ import { createFileDurable } from '../../durable/durableFs.js';
 /** Where a fork came from: its parent run and the frame it shares history up to. */
 export interface ParentLink {
   name: string;
-  seed: string;
+  seed: string | number;
   /** The parent's store folder, as the fork was given it. */
   dir: string;
   /** Frames 0 … `frame` are the parent's, byte for byte. */
@@ -26,7 +26,8 @@ export interface ParentLink {
 export interface RunManifest {
   version: 1;
   name: string;
-  seed: string;
+  /** As it was given: a number stays a number. The RNG is keyed by its text, so `1` and `"1"` are one run. */
+  seed: string | number;
   shards: number;
   params: JsonObject;
   clock: { start: string; stepMs: number };
@@ -52,10 +53,15 @@ export function writeRunManifest(dir: string, m: RunManifest): void {
   createFileDurable(manifestPath(dir), Buffer.from(JSON.stringify(m, null, 2) + '\n'));
 }
 
-/** Throws when the store's manifest describes another run than `want`. */
+/** A seed as a command line gives it: a whole number stays a number (so `run.json` says `"seed": 7`), anything else text. */
+export function seedAsGiven(text: string): string | number {
+  return /^(?:0|[1-9]\d{0,15})$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : text;
+}
+
+/** Throws when the store's manifest describes another run than `want` (seeds compare as text: the RNG's key). */
 export function checkSameRun(dir: string, have: RunManifest, want: Pick<RunManifest, 'name' | 'seed' | 'shards'>): void {
   for (const k of ['name', 'seed', 'shards'] as const) {
-    if (have[k] !== want[k]) {
+    if (k === 'seed' ? String(have.seed) !== String(want.seed) : have[k] !== want[k]) {
       throw new FramelogError(`${dir}: holds run ${JSON.stringify(have.name)} with ${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])} (give another dir, or fork the run)`, 'other-run');
     }
   }

@@ -1,6 +1,7 @@
 import { FramelogError } from '../../errors.js';
 import { stateSha256 } from '../../merge/canonicalState.js';
 import { replayMerge } from '../../merge/mergeFrame.js';
+import { policiesOf } from '../../merge/fieldPolicies.js';
 import { createMergeState, type MergeState } from '../../merge/mergeState.js';
 import { appliedDeltasOf } from '../../store/history/archive.js';
 import { openJournalIndex } from '../../store/history/journalIndex.js';
@@ -48,7 +49,7 @@ export function openStateReplica(ctx: StoreContext): StateReplica {
         for (let i = from; i <= to; i += 256) {
           for (const r of idx.read(i, Math.min(to, i + 255))) {
             const plan = history.planAt(r.value.frame);
-            replayMerge(state, r.value.frame, appliedDeltasOf(ctx, r.value, plan), plan.keys);
+            replayMerge(state, r.value.frame, appliedDeltasOf(ctx, r.value, plan), plan.keys, policiesOf(plan));
             if (r.value.state_sha256 !== undefined && stateSha256(state) !== r.value.state_sha256) {
               throw new FramelogError(`state replica: after merge ${r.value.frame} its digest differs from the checkpoint's state_sha256 (the replica diverged; run framelog verify)`, 'replica-diverged');
             }

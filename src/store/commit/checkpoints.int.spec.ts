@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../delta/canonicalJson.js';
 import type { JsonValue } from '../../delta/types.js';
+import { openStore } from '../openStore.js';
 import { toState } from '../../merge/canonicalState.js';
 import { SNAPSHOT_BUDGET, archiveBytes } from './checkpoints.js';
 import { openMergerOn } from '../openStore.js';
@@ -147,5 +148,17 @@ describe('a store written before v1.1 (archive folders, v1 snapshots, snapshotEv
     expect(after.merges).toBe(7);
     // Its plan still says snapshotEvery 1, so every new merge is a checkpoint, as that plan asks.
     expect(readMergeRecords(ctx).slice(4).every((r) => r.value.state_sha256 !== undefined)).toBe(true);
+  });
+
+  it('its conflicts, written without ids, get the ids of their place and can be resolved (PROTOCOL v1.1 §2a)', async () => {
+    const dir = join(root, 'v1-resolve');
+    cpSync(fixture, dir, { recursive: true });
+    const s = await openStore(dir);
+    const before = await s.conflicts({ open: true });
+    expect(before.map((c) => c.conflict)).toEqual(['m1.0', 'm2.0', 'm3.0', 'm4.0']);
+    await s.resolve({ ids: ['m2.0'], choice: { keep: true }, as: 'human.ana' });
+    await s.merge();
+    expect((await s.conflicts({ open: true })).map((c) => c.conflict)).toEqual(['m1.0', 'm3.0', 'm4.0']);
+    expect((await s.verify()).faults).toEqual([]);
   });
 });

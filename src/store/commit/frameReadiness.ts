@@ -1,3 +1,4 @@
+import { matchesWriterPattern, type Plan } from '../../delta/plan.js';
 import type { InboxScan } from '../inbox/inbox.js';
 
 /** What the watch-mode merger should do now. */
@@ -16,9 +17,11 @@ export interface ReadyDecision {
  * frames close in order; late deltas alone close a frame after four timeouts; bad files alone are
  * quarantined after one. A writer with a delta for a later frame has moved past this one (a
  * writer's frames only go up): it counts as reported, so a backlog found in the inbox (a merger
- * restarted behind its writers) closes at once instead of one timeout per frame.
+ * restarted behind its writers) closes at once instead of one timeout per frame. With a `quorum`
+ * (writers too many to list), a frame also needs `count` distinct writers matching `match` to have
+ * reported (or moved past it) before the timeout.
  */
-export function createFrameReadiness(writers: readonly string[], timeoutMs: number) {
+export function createFrameReadiness(writers: readonly string[], timeoutMs: number, quorum?: Plan['quorum']) {
   const firstSeen = new Map<number, number>();
   let lateSince: number | undefined;
   let badSince: number | undefined;
@@ -44,8 +47,13 @@ export function createFrameReadiness(writers: readonly string[], timeoutMs: numb
       // The newest frame each writer has a delta for: a writer is past every frame below it.
       const newest = new Map<string, number>();
       for (const f of pending) for (const w of reporters.get(f)!) newest.set(w, f);
+      // Writers that count toward the quorum, with the newest frame each has reported.
+      const counted = quorum ? [...newest].filter(([w]) => quorum.match === undefined || matchesWriterPattern(w, quorum.match)) : [];
       for (const f of pending) {
-        const all = writers.length > 0 && writers.every((w) => reporters.get(f)!.has(w) || (newest.get(w) ?? -1) > f);
+        const listed = writers.every((w) => reporters.get(f)!.has(w) || (newest.get(w) ?? -1) > f);
+        // Reported for f, or moved past it (a writer's frames only go up).
+        const enough = !quorum || counted.reduce((n, [w, newestF]) => n + (newestF > f || reporters.get(f)!.has(w) ? 1 : 0), 0) >= quorum.count;
+        const all = (writers.length > 0 || quorum !== undefined) && listed && enough;
         if (all || t - firstSeen.get(f)! >= timeoutMs) frames.push(f);
         else break;
       }

@@ -33,4 +33,23 @@ describe('frame readiness (merge --watch)', () => {
     expect(r.decide(scan([1, 'a'], [2, 'a']), null, 0, 500).frames).toEqual([]);
     expect(r.decide(scan([1, 'a'], [2, 'a']), null, 100, 500).frames).toEqual([1, 2]);
   });
+
+  it('by quorum (#19 point 6): a frame closes once count distinct writers matching the pattern reported or moved past it, besides every listed writer', () => {
+    const many = Array.from({ length: 1000 }, (_, i) => [1, `agent-${i}`] as [number, string]);
+    const r = createFrameReadiness([], 60_000, { count: 1000, match: 'agent-*' });
+    expect(r.decide(scan(...many.slice(0, 999)), null, 0, 500).frames).toEqual([]);
+    expect(r.decide(scan(...many.slice(0, 999), [1, 'probe']), null, 1, 500).frames).toEqual([]); // not an agent: not counted
+    expect(r.decide(scan(...many), null, 2, 500)).toMatchObject({ frames: [1], due: true });
+    // Moved past: 2 writers at frame 2, 1 of them already at frame 3; count 2 closes 2 (and 1 needs only the timeout).
+    const q = createFrameReadiness([], 60_000, { count: 2 });
+    expect(q.decide(scan([2, 'x'], [2, 'y'], [3, 'y']), null, 0, 500).frames).toEqual([2]);
+    // With listed writers too: both conditions.
+    const both = createFrameReadiness(['boss'], 60_000, { count: 2, match: 'w*' });
+    expect(both.decide(scan([1, 'w1'], [1, 'w2']), null, 0, 500).frames).toEqual([]);
+    expect(both.decide(scan([1, 'w1'], [1, 'w2'], [1, 'boss']), null, 1, 500).frames).toEqual([1]);
+    // The timeout still closes a frame short of its quorum.
+    const short = createFrameReadiness([], 100, { count: 5 });
+    expect(short.decide(scan([1, 'a']), null, 0, 500).frames).toEqual([]);
+    expect(short.decide(scan([1, 'a']), null, 100, 500).frames).toEqual([1]);
+  });
 });

@@ -60,7 +60,10 @@ export function loadMergeSession(ctx: StoreContext): MergeSession {
   } finally {
     index.close();
   }
-  for (const r of records) for (const a of r.value.applied) state.applied.set(identityKey(a), a.sha256);
+  for (const r of records) {
+    for (const a of r.value.applied) state.applied.set(identityKey(a), a.sha256);
+    if (r.value.conflicts > 0) state.conflictCounts.set(r.value.frame, r.value.conflicts);
+  }
   const last = records.at(-1);
   // The replay since the snapshot it started from is exactly what the clock counts.
   const clock: CheckpointClock = { bytesSince: info.replayedBytes, mergesSince: info.replayedMerges, stateBytes: info.checkpointStateBytes };

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { sha256Hex } from '../../delta/contentHash.js';
 import { FramelogError } from '../../errors.js';
 import { mergeFrame, type PendingDelta } from '../../merge/mergeFrame.js';
+import { policiesOf } from '../../merge/fieldPolicies.js';
+import { unknownResolution } from '../../merge/resolutions.js';
 import type { MergeRecord, QuarantineRef } from '../../merge/records.js';
 import { stateJson } from '../../merge/canonicalState.js';
 import { appendDurable, createFileDurable, fsyncDir, writeFileDurable, writeNewFileSynced } from '../../durable/durableFs.js';
 import { encodeCommitLine, encodeSegment, segmentName } from '../history/archiveSegment.js';
 import { archiveBytes, checkpointDue, markCheckpoint, thinSnapshots } from './checkpoints.js';
-import { archiveHash, scanInbox, type InboxScan } from '../inbox/inbox.js';
+import { archiveHash, scanInbox, type InboxBad, type InboxScan } from '../inbox/inbox.js';
 import { lineHash } from '../history/journalFile.js';
 import { clearIntent, journalSizes, writeIntent, type MergeIntent } from './mergeIntent.js';
 import { appendLagging, lagMarkerStands, markLag, settleJournals, SETTLE_BYTES, SETTLE_EVERY } from './lazyJournals.js';
@@ -115,6 +117,17 @@ function bookOf(scan: InboxScan): RunBook {
  */
 function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanStep, bad: InboxScan['bad'], now: number, book: RunBook): MergeRecord {
   const root = ctx.layout.root;
+  // A resolution naming a conflict the journal does not hold is quarantined (PROTOCOL §2a).
+  const unresolvable: InboxBad[] = [];
+  for (const v of step.deltas) {
+    const why = unknownResolution(v.delta, session.state.conflictCounts);
+    if (why) unresolvable.push({ name: v.name, source: v.source, why, ...(v.source !== v.name ? { bytes: v.bytes } : {}) });
+  }
+  if (unresolvable.length > 0) {
+    const out = new Set(unresolvable.map((b) => b.name));
+    step = { ...step, deltas: step.deltas.filter((v) => !out.has(v.name)) };
+    bad = [...bad, ...unresolvable];
+  }
   const segRel = segmentName(step.frame);
   const entries = [...step.deltas].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const pending: PendingDelta[] = entries.map((v) => ({ delta: v.delta, file: `${segRel}#${v.name}` }));
@@ -163,7 +176,7 @@ function commitMerge(ctx: StoreContext, session: MergeSession, step: MergePlanSt
   for (const n of toWrite) intent.written.push(`inbox/${n}`);
   const plan = ctx.plan;
   const outcome = mergeFrame(session.state, {
-    frame: step.frame, deltas: pending, quarantined, keys: plan.keys, expectedWriters: plan.writers, nowMs: now, maxSkewMs: plan.maxSkewMs,
+    frame: step.frame, deltas: pending, quarantined, keys: plan.keys, policies: policiesOf(plan), expectedWriters: plan.writers, nowMs: now, maxSkewMs: plan.maxSkewMs,
   });
   const conflictText = outcome.conflicts.map((c) => JSON.stringify(c) + '\n').join('');
   const eventText = outcome.events.map((e) => JSON.stringify(e) + '\n').join('');

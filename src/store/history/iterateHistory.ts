@@ -1,6 +1,7 @@
 import type { MergeRecord } from '../../merge/records.js';
 import type { MergeState } from '../../merge/mergeState.js';
 import { replayMerge } from '../../merge/mergeFrame.js';
+import { policiesOf } from '../../merge/fieldPolicies.js';
 import { appliedDeltasOf } from './archive.js';
 import { openJournalIndex } from './journalIndex.js';
 import { PlanHistory } from '../planHistory.js';
@@ -33,7 +34,7 @@ export function* iterateHistory(ctx: StoreContext, opts: { from?: number; to?: n
     for (let i = first; i <= last; i += 256) {
       for (const r of idx.read(i, Math.min(last, i + 255))) {
         const plan = history.planAt(r.value.frame);
-        replayMerge(state, r.value.frame, appliedDeltasOf(ctx, r.value, plan), plan.keys);
+        replayMerge(state, r.value.frame, appliedDeltasOf(ctx, r.value, plan), plan.keys, policiesOf(plan));
         yield { record: r.value, state };
       }
     }

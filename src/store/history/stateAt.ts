@@ -5,6 +5,7 @@ import { stateJson } from '../../merge/canonicalState.js';
 import { sha256Hex } from '../../delta/contentHash.js';
 import type { ItemKeys } from '../../merge/itemKey.js';
 import { replayMerge } from '../../merge/mergeFrame.js';
+import { policiesOf } from '../../merge/fieldPolicies.js';
 import { appliedArchiveOf } from './archive.js';
 import { lineHash, readJournal, type JournalLine } from './journalFile.js';
 import { PlanHistory } from '../planHistory.js';
@@ -110,7 +111,7 @@ export function loadStateAt(ctx: StoreContext, frame?: number, history = PlanHis
       for (const r of idx.read(i, Math.min(target, i + 999))) {
         const plan = history.planAt(r.value.frame);
         const { deltas, bytes } = appliedArchiveOf(ctx, r.value, plan);
-        replayMerge(state, r.value.frame, deltas, plan.keys);
+        replayMerge(state, r.value.frame, deltas, plan.keys, policiesOf(plan));
         if (info) {
           info.replayedMerges++;
           info.replayedBytes += bytes;

@@ -8,6 +8,9 @@ import { sha256Hex } from '../../delta/contentHash.js';
 import type { JsonValue } from '../../delta/types.js';
 import { createMergeState } from '../../merge/mergeState.js';
 import { mergeFrame } from '../../merge/mergeFrame.js';
+import { policiesOf } from '../../merge/fieldPolicies.js';
+import { unknownResolution } from '../../merge/resolutions.js';
+import type { ConflictFormat } from '../../merge/records.js';
 import type { ConflictRecord, EventRecord, MergeRecord } from '../../merge/records.js';
 import { readArchive, segmentCommitOf } from './archive.js';
 import { readJournal, lineHash, type JournalLine } from './journalFile.js';
@@ -52,6 +55,14 @@ function groupByMerge<T extends { merge: number }>(lines: Array<JournalLine<T>>)
     g.push(l);
   }
   return m;
+}
+
+/**
+ * The conflict-record format a merge wrote: 1 when its records carry no id (written before
+ * PROTOCOL v1.1), else 2. A merge with no records is recomputed in the current format.
+ */
+function formatOf(lines: Array<JournalLine<ConflictRecord>> | undefined): ConflictFormat {
+  return lines !== undefined && lines.length > 0 && lines[0].value.conflict === undefined ? 1 : 2;
 }
 
 /**
@@ -147,10 +158,15 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
       fault({ file: 'journal/merges.ndjson', line: r.line, frame: rec.frame, message: `quarantined list differs from quarantine/*.why.json of merge ${rec.frame}` });
     }
     if (state.frame !== null && rec.frame <= state.frame) break; // out of order: the chain check above named it
+    const unknown = archived.map((a) => ({ file: a.file, why: unknownResolution(a.delta!, state.conflictCounts) })).find((u) => u.why);
+    if (unknown) {
+      fault({ file: unknown.file, frame: rec.frame, message: `archived resolution ${unknown.why} (it should have been quarantined)` });
+      break;
+    }
     const nowMs = Date.parse(rec.utc);
     const out = mergeFrame(state, {
       frame: rec.frame, deltas: archived.map((a) => ({ delta: a.delta!, file: a.file })), quarantined: rec.quarantined,
-      keys: plan.keys, expectedWriters: plan.writers, nowMs, maxSkewMs: plan.maxSkewMs,
+      keys: plan.keys, policies: policiesOf(plan), conflictFormat: formatOf(conflictsBy.get(rec.frame)), expectedWriters: plan.writers, nowMs, maxSkewMs: plan.maxSkewMs,
     });
     const got = out.record;
     const checks: Array<[string, boolean]> = [
@@ -161,6 +177,7 @@ export function verifyStore(ctx: StoreContext): VerifyReport {
       ['fallback', canon(got.fallback) === canon(rec.fallback)],
       ['missing', canon(got.missing) === canon(rec.missing)],
       ['conflicts', got.conflicts === rec.conflicts],
+      ['resolved', canon(got.resolved ?? []) === canon(rec.resolved ?? [])],
     ];
     const bad = checks.filter(([, ok]) => !ok).map(([n]) => n);
     if (bad.length > 0) {

@@ -7,3 +7,4 @@ export { verifyStreamSegments } from './verifyStreamSegments.js';
 export { verifyStreams, type StreamVerifyReport } from './verifyStreams.js';
 export { archiveEndedKeys, archiveByKeyRule, loadArchiveByKeyRule, type ArchiveByKeyRule, type KeyedArchive } from './archiveEndedKeys.js';
 export { tailThrough, followThrough } from './tailThrough.js';
+export { jumpToTime, type TimeJump } from './jumpToTime.js';

@@ -118,7 +118,7 @@ describe('git transport', () => {
     expect(cli(['state', '--dir', store]).out).toContain('"n":4');
     const help = cli(['merge', '--help']).out;
     expect(help).toMatch(/--transport/);
-    expect(cli(['put', '--transport', 'kafka', 'x.json']).err).toMatch(/unknown transport.*fs, git, postgres, redis, nats/);
+    expect(cli(['put', '--transport', 'carrier-pigeon', 'x.json']).err).toMatch(/unknown transport.*fs, git, postgres, redis, nats, kafka/);
     expect(cli(['put', '--transport', 'nats', 'x.json']).err).toMatch(/--transport nats needs --store NAME/);
     expect(cli(['merge', '--transport', 'git']).err).toMatch(/needs --url/);
   });

@@ -23,7 +23,7 @@ export interface WatchLoopOptions {
  * again next turn; a lost lease ends the loop with its error.
  */
 export async function watchMergerLoop(ctx: StoreContext, transport: Transport, merger: Merger, pipeline: MergerPipeline, lease: MergerLease | undefined, o: WatchLoopOptions, retry: MergerRetry): Promise<void> {
-  const readiness = createFrameReadiness(o.writers ?? ctx.plan.writers, o.frameTimeoutMs ?? ctx.plan.frameTimeoutMs);
+  const readiness = createFrameReadiness(o.writers ?? ctx.plan.writers, o.frameTimeoutMs ?? ctx.plan.frameTimeoutMs, ctx.plan.quorum);
   const inner = new AbortController();
   let wake: (() => void) | undefined;
   const poke = (): void => wake?.();

@@ -4,7 +4,7 @@ import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { FramelogError } from '../../errors.js';
 import type { LeaseOptions, MergerLease } from '../transport.js';
 import { LEASE_KEY, type NatsNames } from './natsNames.js';
-import { isTransientNatsError, JS_CODES, jsErrorCode } from './natsStreams.js';
+import { ensureReplicas, isTransientNatsError, JS_CODES, jsErrorCode } from './natsStreams.js';
 import { abortableSleep as sleep } from '../abortableSleep.js';
 import { holdRenewingLease } from '../holdRenewingLease.js';
 
@@ -78,7 +78,14 @@ export async function acquireNatsLease(nc: NatsConnection, jsm: JetStreamManager
   for (;;) {
     if (o.signal?.aborted) throw o.signal.reason;
     try {
-      kv ??= await openLeaseBucket(nc, names, o.ttlMs, replicas);
+      if (!kv) {
+        kv = await openLeaseBucket(nc, names, o.ttlMs, replicas);
+        // A bucket another merger made with fewer copies than the store's streams hold (told no
+        // replica count, before the store recorded one) would stop all merging when its one node
+        // goes: it gets as many as the deltas stream, or the store's count when that is more.
+        const streams = (await jsm.streams.info(names.deltasStream)).config.num_replicas ?? 1;
+        await ensureReplicas(jsm, names.leaseStream, Math.max(replicas, streams));
+      }
       const sentAt = Date.now();
       let created: number | undefined;
       try {

@@ -73,7 +73,27 @@ export async function ensureNatsStreams(jsm: JetStreamManager, names: NatsNames,
     // Purges stay allowed: trimMerges drops the oldest merges with one (NATS cannot allow them later).
     deny_purge: false,
   });
+  // Streams made with fewer copies than the store now records (before it recorded any) get them.
+  for (const info of [deltas, merges]) if ((info.config.num_replicas ?? 1) < replicas) await ensureReplicas(jsm, info.config.name, replicas);
   return { deltas, merges };
+}
+
+/**
+ * Gives stream `name` at least `want` replicas: a stream another process created with fewer (a
+ * store set up before its replica count was recorded, a lease bucket made by a merger that was
+ * told nothing) is scaled up, never down. Returns the replica count it has now. Throws naming
+ * both counts when the server refuses (a single server cannot hold 3 copies).
+ */
+export async function ensureReplicas(jsm: JetStreamManager, name: string, want: number): Promise<number> {
+  const info = await jsm.streams.info(name);
+  const had = info.config.num_replicas ?? 1;
+  if (had >= want) return had;
+  try {
+    await jsm.streams.update(name, { ...info.config, num_replicas: want });
+  } catch (e) {
+    throw new FramelogError(`nats stream ${name} has ${had} replica${had === 1 ? '' : 's'}, the store wants ${want}; the server refused to add them: ${(e as Error).message}`, 'nats-setup-failed');
+  }
+  return want;
 }
 
 /** Removes everything of one store from the NATS account: both streams and the lease bucket (tests, benches). Missing pieces are fine. */

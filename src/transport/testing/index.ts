@@ -7,3 +7,5 @@ export { runMergerFailover, type FailoverOptions, type FailoverReport, type Merg
 export { postgresUnderTest } from '../postgres/postgresUnderTest.js';
 export { redisUnderTest } from '../redis/redisUnderTest.js';
 export { natsUnderTest, natsUnderTestWith } from '../nats/natsUnderTest.js';
+export { kafkaUnderTest } from '../kafka/kafkaUnderTest.js';
+export { engineUnderTest } from './engineUnderTest.js';

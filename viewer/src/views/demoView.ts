@@ -1,18 +1,10 @@
-import { api } from '../api.js';
+import { api, hasRegister } from '../api.js';
 import type { View } from '../app.js';
 import { el, mount } from '../dom.js';
+import { COLOURS, svg } from '../svg.js';
 
 interface Populations { frames: number[]; regions: string[]; species: string[]; series: Record<string, Record<string, number[]>> }
 interface Dispatch { agent: string; start: string; end: string | null; frames: Array<{ receipts: Record<string, number> }> }
-
-const SVG = 'http://www.w3.org/2000/svg';
-const COLOURS = ['#4c9a2a', '#c08a2e', '#c0452e', '#2e6fc0', '#8a2ec0', '#2eb5c0', '#777'];
-const svg = (tag: string, attrs: Record<string, string | number>, ...children: Node[]): SVGElement => {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  e.append(...children);
-  return e;
-};
 
 /** One small plot: a line per species over the frames, the timeline's frame marked. */
 function regionPlot(region: string, p: Populations, frame: number): HTMLElement {
@@ -44,6 +36,16 @@ export const demoView: View = {
     const fleet = el('section', { class: 'panel', 'data-testid': 'panel-fleet', hidden: true });
     const none = el('p', { class: 'muted' }, 'Looking for demo views…');
     mount(container, none, evo, eco, fleet);
+    // The cladogram as it stood at the timeline's frame (drawn by the server from cladogram.json).
+    const cladogram = el('img', { alt: 'cladogram', 'data-testid': 'cladogram' }) as HTMLImageElement;
+    const drawCladogram = (): void => {
+      if (evo.hidden) return;
+      const src = `/api/cladogram.svg?frame=${app.frame}`;
+      if (cladogram.getAttribute('src') !== src) {
+        cladogram.setAttribute('src', src);
+        cladogram.dataset.frame = String(app.frame);
+      }
+    };
     const drawEco = (): void => {
       if (!populations) return;
       const p = populations;
@@ -53,7 +55,8 @@ export const demoView: View = {
     };
     void Promise.all([
       api<{ files: string[] }>('views/'),
-      api<{ dispatches: Dispatch[] }>('dispatches').catch(() => null),
+      // Asked only of a store with a register stream: a 404 would show as an error in the console.
+      hasRegister().then((yes) => (yes ? api<{ dispatches: Dispatch[] }>('dispatches') : null)),
       api<{ merges: Array<{ cells: Record<string, { all: string[] }> }> }>('lanes', { limit: 1000 }).catch(() => ({ merges: [] })),
     ]).then(async ([{ files }, dispatches, lanes]) => {
       const found: string[] = [];
@@ -62,7 +65,8 @@ export const demoView: View = {
         evo.hidden = false;
         mount(evo, el('h2', {}, 'Evolution: cladogram from the event stream'),
           el('p', {}, ...['cladogram.json', 'cladogram.nwk', 'cladogram.svg'].filter((f) => files.includes(`evolution/${f}`)).flatMap((f) => [el('a', { href: `/api/views/evolution/${f}`, target: '_blank' }, f), ' '])),
-          el('div', { class: 'cladogram' }, el('img', { src: '/api/views/evolution/cladogram.svg', alt: 'cladogram', 'data-testid': 'cladogram' })));
+          el('div', { class: 'cladogram' }, cladogram));
+        drawCladogram();
       }
       if (files.includes('ecosystem/populations.json')) {
         found.push('ecosystem');
@@ -101,6 +105,11 @@ export const demoView: View = {
       }
       mount(none, found.length ? `Demo views in this store: ${found.join(', ')}.` : 'No demo views in this store (run framelog demo evolution, ecosystem or fleet).');
     });
-    return { frameChanged: () => drawEco() };
+    return {
+      frameChanged: () => {
+        drawEco();
+        drawCladogram();
+      },
+    };
   },
 };

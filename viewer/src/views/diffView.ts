@@ -1,6 +1,7 @@
 import { api, isAbort } from '../api.js';
 import type { View } from '../app.js';
 import { el, json, mount } from '../dom.js';
+import { jsonDiff, pathText } from '../jsonDiff.js';
 import { virtualList } from '../virtualList.js';
 
 interface FieldChange { type: string; id: string; field: string; old?: unknown; new: unknown; writer: string; frame: number; seq: number }
@@ -33,9 +34,31 @@ function rowsOf(d: StateDiff): Row[] {
   return rows;
 }
 
+const isContainer = (v: unknown): boolean => typeof v === 'object' && v !== null;
+
+/**
+ * What changed inside one value (a field's object or array, an item that replaced another): each
+ * changed leaf with its path, and both whole values one click away, never cut short.
+ */
+function detailOf(title: string, old: unknown, now: unknown): HTMLElement {
+  const { changes, more } = jsonDiff(old, now);
+  const whole = (label: string, v: unknown): HTMLElement => {
+    const pre = el('pre', { class: 'json', hidden: true }, JSON.stringify(v, null, 2));
+    return el('div', {}, el('button', { onclick: () => (pre.hidden = !pre.hidden) }, label), pre);
+  };
+  return el('div', { class: 'diff-detail', 'data-testid': 'diff-detail' },
+    el('h3', {}, title, el('span', { class: 'muted' }, ` ${changes.length + more} change${changes.length + more === 1 ? '' : 's'} inside`)),
+    el('div', { class: 'detail-rows' }, ...changes.map((c) => el('div', { class: `detail-row ${c.kind}`, 'data-testid': 'diff-inner', 'data-path': JSON.stringify(c.path), 'data-change': c.kind },
+      el('code', { class: 'd-path' }, pathText(c.path)), el('span', { class: 'd-kind' }, c.kind),
+      el('code', { class: 'c-old' }, c.kind === 'added' ? '' : json(c.old)), el('span', { class: 'arrow' }, c.kind === 'changed' ? '→' : ''),
+      el('code', { class: 'c-new' }, c.kind === 'removed' ? '' : json(c.new)))),
+      more ? el('p', { class: 'muted' }, `and ${more} more`) : ''),
+    whole('Whole value before', old), whole('Whole value after', now));
+}
+
 const by = (c: { writer: string; frame: number; seq: number }): string => `${c.writer} @${c.frame}${c.seq ? `.${c.seq}` : ''}`;
 
-/** The diff between any two frames, per entity and field, with the writer of each change. */
+/** The diff between any two frames, per entity and field, with the writer of each change; a changed object or array opens what changed inside it. */
 export const diffView: View = {
   id: 'diff',
   title: 'Diff',
@@ -47,6 +70,7 @@ export const diffView: View = {
     const toIn = el('input', { type: 'number', min: 0, 'data-testid': 'diff-to', 'aria-label': 'to frame' }) as HTMLInputElement;
     const follow = el('input', { type: 'checkbox', 'data-testid': 'diff-follow' }) as HTMLInputElement;
     const summary = el('span', { class: 'summary', 'data-testid': 'diff-summary' });
+    const detail = el('div', { class: 'diff-detail-slot' });
     const list = virtualList({
       rowHeight: 24,
       testid: 'diff-rows',
@@ -56,14 +80,16 @@ export const diffView: View = {
         if (r.kind === 'group') return el('div', { class: 'row group', 'data-kind': 'group' }, el('span', {}, r.label), el('span', { class: 'muted' }, ` ${r.count} change${r.count === 1 ? '' : 's'}`));
         if (r.kind === 'field') {
           const c = r.c;
-          return el('div', { class: 'row', 'data-kind': 'field' },
+          const nested = isContainer(c.old) || isContainer(c.new);
+          return el('div', { class: `row${nested ? ' nested' : ''}`, 'data-kind': 'field', ...(nested ? { title: 'what changed inside: click', onclick: () => mount(detail, detailOf(`${c.type} / ${c.id} . ${c.field}`, c.old, c.new)) } : {}) },
             el('span', { class: 'c-type' }, c.type), el('span', { class: 'c-id' }, c.id), el('span', { class: 'c-field' }, c.field),
             el('code', { class: 'c-old', title: json(c.old) }, json(c.old)), el('span', { class: 'arrow' }, '→'),
             el('code', { class: 'c-new', title: json(c.new) }, json(c.new)), el('span', { class: 'c-writer' }, by(c)));
         }
         if (r.kind === 'item') {
           const c = r.c;
-          return el('div', { class: 'row', 'data-kind': 'item' },
+          const nested = c.replaced !== undefined || isContainer(c.item);
+          return el('div', { class: `row${nested ? ' nested' : ''}`, 'data-kind': 'item', ...(nested ? { title: 'the item in full: click', onclick: () => mount(detail, detailOf(`${c.collection} [${c.key}]`, c.replaced, c.item)) } : {}) },
             el('span', { class: 'c-collection' }, c.collection), el('span', { class: 'c-key' }, c.key), el('span', {}, ''),
             el('code', { class: 'c-old', title: json(c.replaced) }, c.replaced === undefined ? '+' : json(c.replaced)), el('span', { class: 'arrow' }, '→'),
             el('code', { class: 'c-new', title: json(c.item) }, json(c.item)), el('span', { class: 'c-writer' }, by(c)));
@@ -86,6 +112,7 @@ export const diffView: View = {
         summary.dataset.to = String(to);
         summary.textContent = `${d.fields.length} field${d.fields.length === 1 ? '' : 's'}, ${d.items.length} item${d.items.length === 1 ? '' : 's'}, ${d.counters.length} counter${d.counters.length === 1 ? '' : 's'} changed from frame ${from} to ${to}`;
         list.setCount(rows.length, { top: true });
+        mount(detail);
       } catch (e) {
         if (!isAbort(e)) summary.textContent = `diff: ${(e as Error).message}`;
       }
@@ -119,7 +146,7 @@ export const diffView: View = {
       el('div', { class: 'toolbar' }, el('label', {}, 'from ', fromIn), el('label', {}, 'to ', toIn),
         el('label', { title: 'diff the previous frame against the timeline\'s frame' }, follow, ' follow the timeline'), summary),
       el('div', { class: 'row head' }, el('span', {}, 'type / collection'), el('span', {}, 'id / key'), el('span', {}, 'field'), el('span', {}, 'old'), el('span', {}, ''), el('span', {}, 'new'), el('span', {}, 'writer @ frame')),
-      list.element);
+      list.element, detail);
     void load();
     return {
       frameChanged(f) {

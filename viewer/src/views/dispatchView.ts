@@ -1,4 +1,4 @@
-import { api } from '../api.js';
+import { api, hasRegister } from '../api.js';
 import type { View } from '../app.js';
 import { el, mount } from '../dom.js';
 
@@ -23,6 +23,7 @@ export const dispatchView: View = {
   usesFrame: true,
   mount(container, app) {
     let data: Timeline = { dispatches: [], first: null, last: null };
+    let registered = false;
     const lanes = el('div', { class: 'dispatches', 'data-testid': 'dispatch-lanes' });
     const now = el('div', { class: 'dispatch-now', 'data-testid': 'dispatch-now' });
     const caption = el('span', { class: 'summary' });
@@ -55,17 +56,23 @@ export const dispatchView: View = {
           }))));
     };
     mount(container, el('div', { class: 'toolbar' }, caption, legend), lanes, now);
-    void api<Timeline>('dispatches').then((t) => {
+    const noRegister = 'This store has no register stream (the fleet demo writes one: framelog demo fleet).';
+    void hasRegister().then((yes) => {
+      if (!yes) throw new Error(noRegister);
+      registered = true;
+      return api<Timeline>('dispatches');
+    }).then((t) => {
       data = t;
       const agents = new Set(t.dispatches.map((d) => d.agent)).size;
       caption.textContent = `${t.dispatches.length} dispatches of ${agents} agents (register), phases from receipts · frames ${t.first ?? '—'}…${t.last ?? '—'}`;
       render();
     }).catch((e: Error) => {
-      caption.textContent = e.message.includes('no stream') ? 'This store has no register stream (the fleet demo writes one: framelog demo fleet).' : e.message;
+      caption.textContent = e.message.includes('no stream') ? noRegister : e.message;
     });
     return {
       frameChanged: () => render(),
-      mergesChanged: () => void api<Timeline>('dispatches').then((t) => { data = t; render(); }),
+      // A store without a register keeps the caption that says so (and asks nothing more).
+      mergesChanged: () => void (registered ? api<Timeline>('dispatches').then((t) => { data = t; render(); }) : undefined),
     };
   },
 };

@@ -54,8 +54,9 @@ export const eventsView: View = {
     type.addEventListener('change', apply);
     frame.addEventListener('change', apply);
     writer.addEventListener('change', apply);
-    quick.append(el('button', { 'data-testid': 'migration-log', 'data-type': 'migration', onclick: () => pick('migration') }, 'Migration log'));
     void api<{ types: Array<{ type: string; count: number }> }>('event-types').then(({ types }) => {
+      // The migration log is one click where the store has migrations (the ecosystem demo's).
+      if (types.some((t) => t.type === 'migration')) quick.prepend(el('button', { 'data-testid': 'migration-log', 'data-type': 'migration', onclick: () => pick('migration') }, 'Migration log'));
       type.replaceChildren(el('option', { value: '' }, 'every type'), ...types.map((t) => el('option', { value: t.type }, `${t.type} (${t.count})`)));
       if (wanted && !types.some((t) => t.type === wanted)) type.append(el('option', { value: wanted }, wanted));
       type.value = wanted;

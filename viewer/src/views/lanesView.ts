@@ -49,8 +49,11 @@ export const lanesView: View = {
         const cols = lanes.merges.length;
         grid.style.gridTemplateColumns = `minmax(7em, max-content) repeat(${cols}, minmax(10px, 1fr))`;
         const cells: HTMLElement[] = [el('div', { class: 'lane-corner' }, 'writer \\ frame')];
-        for (const m of lanes.merges) {
-          cells.push(el('div', { class: `lane-head${m.frame === frame ? ' current' : ''}`, title: `frame ${m.frame}`, onclick: () => app.setFrame(m.frame) }, m.frame === frame ? '▼' : m.frame % 5 === 0 && Math.abs(m.frame - frame) > 2 ? String(m.frame) : ''));
+        for (const [i, m] of lanes.merges.entries()) {
+          // A frame number is wider than its column and runs over the next ones: none in the last
+          // three columns, where the grid's edge would cut it ("180" shown as "18").
+          const label = m.frame === frame ? '▼' : m.frame % 5 === 0 && Math.abs(m.frame - frame) > 2 && i < cols - 3 ? String(m.frame) : '';
+          cells.push(el('div', { class: `lane-head${m.frame === frame ? ' current' : ''}`, title: `frame ${m.frame}`, onclick: () => app.setFrame(m.frame) }, label ? el('span', { class: 'lane-label', 'data-testid': 'lane-label' }, label) : ''));
         }
         for (const w of lanes.writers) {
           cells.push(el('div', { class: 'lane-name', title: w }, w));

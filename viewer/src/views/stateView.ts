@@ -3,8 +3,11 @@ import type { View } from '../app.js';
 import { el, mount } from '../dom.js';
 import { flattenTree, pathKey, type TreeRow } from '../jsonTree.js';
 import { virtualList } from '../virtualList.js';
+import { stateAside } from './stateAside.js';
 
-/** The state tree at the chosen frame: expandable, virtualised, changed leaves marked; raw JSON one click away. */
+const isField = (p: Array<string | number>): boolean => p.length === 4 && p[0] === 'entities';
+
+/** The state tree at the chosen frame: expandable, virtualised, leaves changed since frame N − 1 marked; raw JSON one click away; beside it, the deltas of the merge shown and the history of a field clicked. */
 export const stateView: View = {
   id: 'state',
   title: 'State',
@@ -15,6 +18,8 @@ export const stateView: View = {
     let expandAll = app.param('expand') === 'all';
     let raw = app.param('raw') === '1';
     let state: unknown = null;
+    /** The state at frame N − 1 (null at frame 0: nothing is marked). */
+    let before: unknown = null;
     let text = '';
     let rows: TreeRow[] = [];
     let previous = new Map<string, string>();
@@ -35,8 +40,10 @@ export const stateView: View = {
         return el('div', {
           class: `tree-row ${r.kind}${changed ? ' changed' : ''}`,
           style: `padding-left:${r.depth * 16 + 4}px`,
-          'data-path': k, 'data-kind': r.kind, ...(r.kind === 'leaf' ? { 'data-value': r.text } : {}),
-          onclick: container ? () => toggle(k, r.depth) : undefined,
+          'data-path': k, 'data-kind': r.kind, ...(r.kind === 'leaf' ? { 'data-value': r.text } : {}), ...(changed ? { 'data-changed': '1' } : {}),
+          // A field's leaf (entities › type › id › field) opens its history beside the tree.
+          onclick: container ? () => toggle(k, r.depth) : isField(r.path) ? () => aside.showField(String(r.path[1]), String(r.path[2]), String(r.path[3])) : undefined,
+          ...(isField(r.path) ? { title: 'every write to this field' } : {}),
         },
         el('span', { class: 'twisty' }, container ? (isOpen ? '▾' : '▸') : ''),
         el('span', { class: 'key' }, r.key),
@@ -44,6 +51,7 @@ export const stateView: View = {
         container ? el('span', { class: 'size' }, r.kind === 'array' ? `[${r.size}]` : `{${r.size}}`) : el('code', { class: 'value', title: r.text.length > 80 ? r.text.slice(0, 2000) : undefined }, r.text));
       },
     });
+    const aside = stateAside(app);
     const isOpenAt = (k: string, depth: number): boolean => (closed.has(k) ? false : expandAll || opened.has(k) || depth < 1);
     const toggle = (k: string, depth: number): void => {
       if (isOpenAt(k, depth)) {
@@ -53,12 +61,12 @@ export const stateView: View = {
         closed.delete(k);
         opened.add(k);
       }
-      rebuild(false);
+      rebuild();
     };
-    const rebuild = (markChanges: boolean): void => {
-      const before = markChanges ? new Map(rows.filter((r) => r.kind === 'leaf').map((r) => [pathKey(r.path), r.text])) : previous;
+    const rebuild = (): void => {
       rows = flattenTree(state, isOpenAt);
-      previous = before;
+      // The same rows of frame N − 1: a leaf is marked when its value differs there or it is new.
+      previous = before === null ? new Map() : new Map(flattenTree(before, isOpenAt).filter((r) => r.kind === 'leaf').map((r) => [pathKey(r.path), r.text]));
       list.setCount(rows.length);
       rawBox.textContent = raw ? text : '';
     };
@@ -68,7 +76,7 @@ export const stateView: View = {
       closed.clear();
       app.setParams({ expand: expandAll ? 'all' : null });
       expandBtn.textContent = expandAll ? 'Collapse all' : 'Expand all';
-      rebuild(false);
+      rebuild();
     } }, expandAll ? 'Collapse all' : 'Expand all');
     const rawBtn = el('button', { 'data-testid': 'raw-toggle', onclick: () => {
       raw = !raw;
@@ -82,7 +90,7 @@ export const stateView: View = {
       mount(body, raw ? rawBox : list.element);
       if (!raw) list.refresh();
     };
-    mount(container, el('div', { class: 'toolbar' }, heading, expandBtn, rawBtn), body);
+    mount(container, el('div', { class: 'toolbar' }, heading, expandBtn, rawBtn), el('div', { class: 'state-layout' }, body, aside.element));
     show();
 
     const load = async (frame: number): Promise<void> => {
@@ -90,16 +98,23 @@ export const stateView: View = {
       const c = (controller = new AbortController());
       heading.dataset.loading = '1';
       try {
-        const res = await fetch(`/api/state?at=${frame}`, { signal: c.signal, credentials: 'same-origin' });
-        if (!res.ok) throw new Error((await res.json() as { message: string }).message);
+        const get = async (at: number): Promise<Response> => {
+          const res = await fetch(`/api/state?at=${at}`, { signal: c.signal, credentials: 'same-origin' });
+          if (!res.ok) throw new Error((await res.json() as { message: string }).message);
+          return res;
+        };
+        const [res, prev] = await Promise.all([get(frame), frame > 0 ? get(frame - 1).then((r) => r.json() as Promise<unknown>) : Promise.resolve(null)]);
         const t = await res.text();
         if (c.signal.aborted) return;
         text = t;
         state = JSON.parse(t);
+        before = prev;
         const merge = res.headers.get('framelog-frame');
+        aside.showMerge(merge === null ? null : Number(merge));
         mount(heading, el('span', { 'data-testid': 'state-frame', 'data-frame': frame, 'data-merge': merge ?? '' },
-          'State at frame ', el('b', {}, String(frame)), merge === null ? ' (before the first merge: empty)' : merge === String(frame) ? '' : ` (= after merge ${merge}: no merge at ${frame})`));
-        rebuild(true);
+          'State at frame ', el('b', {}, String(frame)), merge === null ? ' (before the first merge: empty)' : merge === String(frame) ? '' : ` (= after merge ${merge}: no merge at ${frame})`),
+          frame > 0 ? el('span', { class: 'legend-changed', 'data-testid': 'changed-legend' }, el('span', { class: 'changed-swatch' }, 'value'), ` changed since frame ${frame - 1}`) : '');
+        rebuild();
         show();
       } catch (e) {
         if (!isAbort(e)) mount(heading, el('span', { class: 'error' }, `state at ${frame}: ${(e as Error).message}`));
@@ -111,7 +126,10 @@ export const stateView: View = {
     return {
       frameChanged: (f) => void load(f),
       mergesChanged: () => undefined,
-      dispose: () => controller?.abort(),
+      dispose: () => {
+        controller?.abort();
+        aside.dispose();
+      },
     };
   },
 };

@@ -88,3 +88,14 @@ export function toNewick(c: Cladogram): string {
   const roots = (kids.get(null) ?? []).map((n) => walk(n, 0));
   return `(${roots.join(',')})${c.root};`;
 }
+
+/**
+ * The cladogram as it stood at `frame`: the species born by then, those extinct later shown alive,
+ * and time ending at `frame` (the viewer's Demo panel follows its timeline with it). A frame past
+ * the last one gives the cladogram unchanged.
+ */
+export function cladogramAt(c: Cladogram, frame: number): Cladogram {
+  if (frame >= c.lastFrame) return c;
+  const nodes = c.nodes.filter((n) => n.born <= frame).map((n) => (n.extinct !== null && n.extinct > frame ? { ...n, extinct: null } : n));
+  return { root: c.root, lastFrame: Math.max(0, frame), nodes };
+}

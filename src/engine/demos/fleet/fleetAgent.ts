@@ -1,6 +1,6 @@
 import { openStreamAppender } from '../../../stream/openStreamAppender.js';
 import { createWriter } from '../../../writer/createWriter.js';
-import { agentName, agentRng, crashFrame, itemsFor, type FleetAgentConfig } from './fleetWorkload.js';
+import { agentName, agentRng, crashFrame, itemsFor, TASKS, type FleetAgentConfig } from './fleetWorkload.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -58,6 +58,10 @@ export async function runFleetAgent(c: FleetAgentConfig): Promise<void> {
         rec.push({ type: 'receipt', item: id, agent: name, frame: f, status: 'ok', tokens, latency_ms: latency });
       }
       d.set('agents', name, { status: 'idle', frame: f, load_ms: load, pid: process.pid });
+      // Field policies at work (the plan: tasks.owner by priority, supervisor first; board.peak.load_ms by max):
+      // agents claim a task from a small pool, so claims collide; every agent reports its load to one peak.
+      d.set('tasks', `task-${rng.int(TASKS)}`, 'owner', name);
+      d.set('board', 'peak', 'load_ms', load);
       if (slow) await sleep(c.frameTimeoutMs * 1.3); // slower than the merger waits: arrives late
     });
     await receipts.appendBatch(rec);

@@ -18,6 +18,15 @@ export interface FleetAgentConfig {
   mayCrash: boolean;
 }
 
+/** Tasks the agents (and the supervisor) claim: few, so that claims collide. */
+export const TASKS = 6;
+
+/**
+ * The fleet's plan policies (PROTOCOL §2a): a supervisor's assignment of a task outranks any
+ * agent's claim (agents among themselves: the later claim), and the board keeps the peak load.
+ */
+export const FLEET_POLICIES = { tasks: { owner: { priority: ['supervisor', 'agent-*'] } }, board: { load_ms: 'max' } } as const;
+
 /** The agent's writer name. */
 export const agentName = (i: number): string => `agent-${i}`;
 

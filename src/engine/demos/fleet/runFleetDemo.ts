@@ -15,8 +15,13 @@ import { scanStream } from '../../../stream/scanStream.js';
 import { createWriter } from '../../../writer/createWriter.js';
 import { compiledPath } from '../../shard/compiledPath.js';
 import { storeFingerprint } from '../../run/storeFingerprint.js';
-import { freshDemoDir, markDemoDir, mergeProgress, type DemoOptions, type DemoSummary } from '../demoSupport.js';
-import { agentName, type FleetAgentConfig } from './fleetWorkload.js';
+import { finalStateSha256, freshDemoDir, markDemoDir, mergeProgress, type DemoOptions, type DemoSummary } from '../demoSupport.js';
+import { agentName, FLEET_POLICIES, TASKS, type FleetAgentConfig } from './fleetWorkload.js';
+import type { PolicyMap } from '../../../delta/plan.js';
+import { queryConflicts } from '../../../store/history/journalQueries.js';
+import { lastMergedFrame } from '../../../store/history/lastMergedFrame.js';
+import { writeFileSync } from 'node:fs';
+import { cliInvocation } from '../demoSupport.js';
 import { runNaiveComparison, type NaiveReport } from './naiveComparison.js';
 
 const MAIN = new URL('../../../cli/main.js', import.meta.url);
@@ -31,6 +36,23 @@ function lastFrameOf(ctx: StoreContext, agent: string): number {
     if (m && m[2] === agent) last = Math.max(last, Number(m[1]));
   }
   return last;
+}
+
+/**
+ * The supervisor: every third frame it assigns a task to an agent, as writer `supervisor`. The
+ * plan's priority policy makes its assignment win over the agents' own claims of that task. It
+ * never runs ahead of the fleet: it writes for frame f once frame f − 1 is merged (a delta for a
+ * frame no agent reached yet would let the merger close that frame first, and make the agents'
+ * earlier frames late); its delta may then arrive late itself, and still wins.
+ */
+async function supervise(ctx: StoreContext, o: DemoOptions, startAt: number, periodMs: number, stop: AbortSignal): Promise<void> {
+  const writer = createWriter({ dir: o.dir, writer: 'supervisor' });
+  for (let f = 3; f <= o.frames && !stop.aborted; f += 3) {
+    await new Promise((r) => setTimeout(r, Math.max(0, startAt + (f - 1) * periodMs + periodMs / 2 - Date.now())));
+    while (!stop.aborted && (lastMergedFrame(ctx) ?? 0) < f - 1) await new Promise((r) => setTimeout(r, 20));
+    if (stop.aborted) return;
+    await writer.run(f, (d) => void d.set('tasks', `task-${f % TASKS}`, 'owner', agentName((f / 3) % o.workers)));
+  }
 }
 
 /** Counts records of `stream` by their `status` (or `decision`). */
@@ -58,7 +80,7 @@ export async function runFleetDemo(o: DemoOptions): Promise<{ summary: DemoSumma
   const started = Date.now();
   const names = Array.from({ length: o.workers }, (_, i) => agentName(i));
   const periodMs = 150, frameTimeoutMs = 300;
-  const ctx = initStore(o.dir, { writers: names, frameTimeoutMs, snapshotEvery: 10 });
+  const ctx = initStore(o.dir, { writers: names, frameTimeoutMs, snapshotEvery: 10, policies: structuredClone(FLEET_POLICIES) as unknown as PolicyMap });
   markDemoDir(o.dir);
   const register = openStreamAppender(o.dir, 'register', { durability: 'batch' });
   const progress = mergeProgress('fleet', o.frames, o.json);
@@ -67,7 +89,7 @@ export async function runFleetDemo(o: DemoOptions): Promise<{ summary: DemoSumma
     const abort = new AbortController();
     const watching = runTransportMerger(ctx, createFsTransport(ctx.layout.root), { watch: true, signal: abort.signal, onMerge: progress.onMerge, pollMs: 50 });
     const startAt = Date.now() + 500;
-    const base = { dir: resolve(o.dir), agents: o.workers, frames: o.frames, items: o.size, seed: o.seed, startAt, periodMs, frameTimeoutMs };
+    const base = { dir: resolve(o.dir), agents: o.workers, frames: o.frames, items: o.size, seed: String(o.seed), startAt, periodMs, frameTimeoutMs };
     const running = new Set<Promise<void>>();
     const launch = (index: number, from: number, mayCrash: boolean): void => {
       const cfg: FleetAgentConfig = { ...base, index, from, mayCrash };
@@ -91,8 +113,14 @@ export async function runFleetDemo(o: DemoOptions): Promise<{ summary: DemoSumma
       void done.then(() => running.delete(done));
     };
     names.forEach((_, i) => launch(i, 1, true));
+    const supervisorStop = new AbortController();
+    const supervising = supervise(ctx, o, startAt, periodMs, supervisorStop.signal);
     const guard = setTimeout(() => abort.abort(), 10 * 60_000);
     while (running.size > 0) await Promise.all([...running]);
+    // Every agent is done: the supervisor finishes what the merged frames allow, then stops.
+    await Promise.race([supervising, new Promise((r) => setTimeout(r, frameTimeoutMs * 3))]);
+    supervisorStop.abort();
+    await supervising;
     clearTimeout(guard);
     await new Promise((r) => setTimeout(r, frameTimeoutMs + 150)); // let the merger close complete frames
     abort.abort();
@@ -122,11 +150,24 @@ export async function runFleetDemo(o: DemoOptions): Promise<{ summary: DemoSumma
   };
   const summary: DemoSummary = {
     demo: 'fleet', dir: o.dir, frames: o.frames, shards: o.workers, workers: o.workers, size: o.size, seed: o.seed,
-    seconds: (Date.now() - started) / 1000, ...progress.totals, store_sha256: storeFingerprint(o.dir).sha256, verify: report.ok && failures === 0,
+    seconds: (Date.now() - started) / 1000, ...progress.totals, state_sha256: finalStateSha256(o.dir), store_sha256: storeFingerprint(o.dir).sha256, verify: report.ok && failures === 0,
     exports: { receipts: join(o.dir, 'streams', 'receipts.ndjson'), audit: join(o.dir, 'streams', 'audit.ndjson'), register: join(o.dir, 'streams', 'register.ndjson'), naive: naive.file },
     figures,
   };
+  // What the policies decided, and a plan without them for `framelog whatif`.
+  const open = queryConflicts(ctx, { open: true });
+  const byPolicy = (p: string) => open.filter((c) => c.kind === 'field' && (typeof c.policy === 'string' ? c.policy : 'priority') === p).length;
+  const lwwPlan = join(o.dir, 'views', 'fleet', 'plan-without-policies.json');
+  const { policies: _dropped, ...plain } = ctx.plan;
+  writeFileSync(lwwPlan, JSON.stringify(plain, null, 2) + '\n');
+  const claim = open.find((c) => c.kind === 'field' && c.type === 'tasks');
+  const cli = cliInvocation();
+  Object.assign(figures, { open_conflicts: open.length });
   const lines = [
+    `policies    tasks.owner: priority (supervisor, then agents); board.peak.load_ms: max — ${byPolicy('priority')} claims lost to the priority, ${byPolicy('max')} load reports below the peak (open conflicts)`,
+    `try         ${cli} conflicts --open --type tasks --dir ${o.dir}`,
+    ...(claim && claim.kind === 'field' ? [`            ${cli} resolve ${claim.conflict} --winner ${claim.losers[0].writer} --as human.you --dir ${o.dir} && ${cli} merge --dir ${o.dir}`] : []),
+    `            ${cli} whatif --plan ${lwwPlan} --dir ${o.dir}     # the same run without the policies`,
     `agents      ${o.workers} processes, ${crashes} killed by SIGKILL mid-frame (fallback written, agent restarted)`,
     `work        ${acknowledged} items acknowledged (receipts), ${figures.rejected} rejected by the gate, ${figures.model_errors} model errors`,
     `naive file  ${naive.expected} updates through read-modify-write of one state.json by ${o.workers} processes: ${naive.final} survived, LOST ${naive.lost}`,
