@@ -132,9 +132,36 @@ export async function startNatsCluster(o: NatsClusterOptions = {}): Promise<Nats
         }
       }
     }
+    await waitForPlacement(cluster, size, until);
   } catch (e) {
     await cluster.stop();
     throw e;
   }
   return cluster;
+}
+
+/**
+ * Every node answering JetStream is not yet a cluster that can place a stream on `size` peers: the
+ * meta leader learns of its peers over the routes a little later, and until then a stream of
+ * `size` replicas is refused with "no suitable peers for placement". Creates (and deletes) a probe
+ * stream of `size` replicas until the cluster accepts it, or `until` passes.
+ */
+async function waitForPlacement(cluster: NatsCluster, size: number, until: number): Promise<void> {
+  const nc = await connect({ servers: cluster.nodes.map((n) => n.url), timeout: 1000 });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 2000 });
+    const name = `framelog_probe_${process.pid}`;
+    for (;;) {
+      try {
+        await jsm.streams.add({ name, subjects: [`framelog.probe.${process.pid}`], num_replicas: size });
+        await jsm.streams.delete(name);
+        return;
+      } catch (e) {
+        if (Date.now() > until) throw new FramelogError(`nats cluster: a stream of ${size} replicas could not be placed in time: ${(e as Error).message}; see the logs in ${cluster.dir}`, 'nats-cluster');
+        await sleep(250);
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }
