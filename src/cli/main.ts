@@ -10,6 +10,7 @@ import { registerCompactCommands } from './compactCommands.js';
 import { registerTransportCommands } from './transportCommands.js';
 import { registerServerCommands } from './serverCommands.js';
 import { registerCopyCommand } from './copyCommand.js';
+import { registerMcpCommand } from './mcpCommand.js';
 import { registerResolveCommands, registerWhatIfCommand } from './resolveCommands.js';
 
 // A reader that stops reading (`framelog log | head -1`) is no error: end quietly, as Unix tools
@@ -56,4 +57,5 @@ registerTransportCommands(program);
 registerCopyCommand(program);
 registerEngineCommands(program);
 registerServerCommands(program);
+registerMcpCommand(program);
 await program.parseAsync(process.argv);

@@ -101,11 +101,21 @@ The API is described at /api/openapi.json.`)
     .description('print the bearer token of the store (created when missing), or --rotate it')
     .option('--dir <dir>', 'store folder (default: $FRAMELOG_DIR or .framelog)')
     .option('--rotate', 'replace it with a new one: the old token, session cookies and read tokens stop working')
-    .option('--json', 'print {"token","file","rotated"}')
-    .addHelpText('after', '\nExamples:\n  framelog token\n  curl -H "Authorization: Bearer $(framelog token)" ...\n  framelog token --rotate')
-    .action(action((o: { dir?: string; rotate?: boolean; json?: boolean }) => {
+    .option('--writer <name>', 'print a writer token instead: it writes as that writer only (framelog mcp --http), and rotating the store token revokes it')
+    .option('--json', 'print {"token","file","rotated"} (with --writer, also "writer")')
+    .addHelpText('after', '\nExamples:\n  framelog token\n  curl -H "Authorization: Bearer $(framelog token)" ...\n  framelog token --writer agent-a     for an agent of framelog mcp --http\n  framelog token --rotate')
+    .action(action(async (o: { dir?: string; rotate?: boolean; json?: boolean; writer?: string }) => {
       const dir = resolveStoreDir(o.dir);
       openStoreContext(dir);
+      if (o.writer !== undefined && o.rotate) throw new FramelogError('--writer and --rotate: rotate first, then mint writer tokens', 'bad-argument');
+      if (o.writer !== undefined) {
+        const { checkWriterFlag } = await import('../mcp/openMcpContext.js');
+        const { mintWriterToken } = await import('../mcp/writerToken.js');
+        const token = mintWriterToken(ensureToken(dir), checkWriterFlag(o.writer));
+        if (o.json) process.stdout.write(JSON.stringify({ token, writer: o.writer, file: tokenPath(dir), rotated: false }) + '\n');
+        else process.stdout.write(token + '\n');
+        return;
+      }
       const token = o.rotate ? rotateToken(dir) : ensureToken(dir);
       if (o.json) process.stdout.write(JSON.stringify({ token, file: tokenPath(dir), rotated: Boolean(o.rotate) }) + '\n');
       else process.stdout.write(token + '\n');
