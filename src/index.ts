@@ -6,7 +6,7 @@
  * conflicts and events; write deltas with a writer; run simulations with the engine; append to
  * and read named streams, query them and keep views; serve the HTTP/SSE API; reach a store
  * through a transport. The full surface of the large optional parts is behind subpaths
- * (`framelog/stream`, `framelog/server`, `framelog/transport`, `framelog/engine`,
+ * (`framelog/stream`, `framelog/server`, `framelog/mcp`, `framelog/transport`, `framelog/engine`,
  * `framelog/demos`), and the store's lower-level functions behind `framelog/internals`.
  *
  * @example

@@ -11,6 +11,8 @@ export interface McpContext {
   emitter: Emitter;
   /** The transport writes go through (`fs`, `git`, `postgres`, `redis`, `nats`, `kafka`). */
   transport: string;
+  /** When an emit is acknowledged, and what could still lose it (the transport's own words). */
+  durability: { onDiskWhenAcknowledged: boolean; summary: string };
   limits: EmitLimits;
 }
 

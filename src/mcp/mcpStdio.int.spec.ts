@@ -1,15 +1,34 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SERVICE_URLS, serviceForTests } from '../transport/testing/services.js';
 import { call, CLI, stdioClient, value } from './testing/mcpClients.js';
 
+const redis = await serviceForTests('redis');
+
 const clients: Client[] = [];
+const children: ChildProcess[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) await c.close();
+  for (const c of children.splice(0)) c.kill('SIGTERM');
 });
+
+/** `framelog serve` (the viewer's API) on the store; resolves with its URL. */
+function serveViewer(dir: string): Promise<string> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+  });
+}
 
 function cli(args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -63,6 +82,8 @@ describe('framelog mcp over stdio (the SDK\'s own client)', () => {
   it('a task board: both agents claim the same task, the conflict shows, one agent resolves it, the state follows', async () => {
     const dir = newStore();
     const [a, b] = await Promise.all([agent(dir, '--writer', 'agent-a'), agent(dir, '--writer', 'agent-b')]);
+    // The viewer's server runs on the same store the whole time.
+    const viewer = await serveViewer(dir);
     await value(a, 'emit', { set: { task: { t1: { title: 'write the docs', status: 'open' } } } });
     expect(cli(['merge', '--dir', dir]).code).toBe(0);
     await value(a, 'emit', { set: { task: { t1: { owner: 'agent-a', status: 'claimed' } } } });
@@ -83,6 +104,10 @@ describe('framelog mcp over stdio (the SDK\'s own client)', () => {
     expect((await value<{ total: number }>(b, 'conflicts', { open: true })).total).toBe(0);
     const t1 = await value<{ fields: Record<string, unknown> }>(b, 'state', { type: 'task', id: 't1' });
     expect(t1.fields).toEqual({ title: 'write the docs', status: 'claimed', owner: 'agent-a' });
+    const seen = (await (await fetch(`${viewer}/api/state`)).json()) as { entities: { task: { t1: Record<string, unknown> } } };
+    expect(seen.entities.task.t1.owner).toBe('agent-a');
+    const viewerConflicts = (await (await fetch(`${viewer}/api/conflicts`)).json()) as unknown;
+    expect(JSON.stringify(viewerConflicts)).toContain(c.conflict);
     const diff = await value<{ fields: Array<{ id: string; field: string }> }>(b, 'diff', { from: 0, to: 2 });
     expect(diff.fields.map((f) => f.field).sort()).toContain('owner');
     // The CLI sees the conflict as resolved too.
@@ -131,5 +156,31 @@ describe('framelog mcp over stdio (the SDK\'s own client)', () => {
     const free = await agent(dir);
     await value(free, 'emit', { writer: 'agent-z', counters: { n: 1 } });
     expect((await call(free, 'emit', { writer: 'agent-y', counters: { n: 1 } })).error).toMatch(/agent-y refused: this session writes as agent-z, the writer of its first write/);
+  }, 60_000);
+});
+
+describe.skipIf(!redis)('framelog mcp through the store\'s transport (redis)', () => {
+  it('emits go through the engine the store names; the merger merges them; the session is told the engine\'s durability', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'framelog-mcp-redis-'));
+    const dir = join(root, 'merger');
+    const base = ['--transport', 'redis', '--url', SERVICE_URLS.redis, '--store', `mcp_${process.pid}_${Date.now().toString(36)}`];
+    expect(cli(['transport', 'init', ...base, '--dir', dir]).code).toBe(0);
+    try {
+      const stderr: string[] = [];
+      const a = await stdioClient(['--dir', dir, '--writer', 'agent-a'], stderr);
+      clients.push(a);
+      const who = await value<{ transport: string; durability: string }>(a, 'whoami');
+      expect(who.transport).toBe('redis');
+      for (let i = 0; i < 5; i++) await value(a, 'emit', { counters: { n: 1 }, key: `k${i}` });
+      await value(a, 'emit', { counters: { n: 1 }, key: 'k0' }); // a retry: the engine drops the copy, or the merge does
+      expect(readdirSync(join(dir, 'inbox')).filter((f) => !f.startsWith('.'))).toEqual([]); // nothing went to the local inbox
+      const merge = cli(['merge', '--dir', dir, '--json']);
+      expect(merge.code, merge.err).toBe(0);
+      expect(await value(a, 'state')).toMatchObject({ counters: { n: 5 } });
+      expect(cli(['verify', '--dir', dir]).code).toBe(0);
+      if (!/appendfsync always/.test(who.durability)) expect(stderr.join('')).toMatch(/framelog mcp: redis: /);
+    } finally {
+      expect(cli(['transport', 'drop', ...base]).code).toBe(0);
+    }
   }, 60_000);
 });

@@ -27,10 +27,13 @@ export async function openMcpContext(o: McpContextOptions = {}): Promise<McpCont
   const limits: EmitLimits = { maxDeltaBytes, perSecond: o.limits?.perSecond ?? 20, burst: o.limits?.burst ?? 40 };
   for (const [k, v] of Object.entries(limits)) if (!(Number.isFinite(v) && v > 0)) throw new FramelogError(`mcp limit ${k} must be a positive number (got ${v})`, 'bad-argument');
   const transport: Transport = await openTransport(config.transport === 'fs' ? { ...config, url: undefined } : config, store.dir, { role: 'writer' });
+  // Durability is said where it is decided: an engine that can lose an acknowledged emit says so once, at start.
+  if (!transport.durability.onDiskWhenAcknowledged) process.stderr.write(`framelog mcp: ${config.transport}: ${transport.durability.summary}\n`);
   return {
     dir: store.dir,
     store,
     transport: config.transport,
+    durability: { onDiskWhenAcknowledged: transport.durability.onDiskWhenAcknowledged, summary: transport.durability.summary },
     limits,
     emitter: createEmitter(store.context, transport, limits, o.clock),
     close: () => transport.close(),

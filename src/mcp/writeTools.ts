@@ -22,6 +22,7 @@ export function registerWriteTools(server: McpServer, mc: McpContext, session: M
     writer: session.identity.kind === 'fixed' ? session.identity.writer : session.identity.kind === 'first' ? (session.identity.bound ?? null) : null,
     openFrame: mc.emitter.openFrame(),
     transport: mc.transport,
+    durability: mc.durability.summary,
     store: mc.dir,
     limits: mc.limits,
   })));
