@@ -104,6 +104,8 @@ describe('framelog mcp over stdio (the SDK\'s own client)', () => {
     expect((await value<{ total: number }>(b, 'conflicts', { open: true })).total).toBe(0);
     const t1 = await value<{ fields: Record<string, unknown> }>(b, 'state', { type: 'task', id: 't1' });
     expect(t1.fields).toEqual({ title: 'write the docs', status: 'claimed', owner: 'agent-a' });
+    const whole = await value<{ state: unknown }>(a, 'state', { whole: true });
+    expect(whole.state).toEqual(JSON.parse(cli(['state', '--dir', dir]).out));
     const seen = (await (await fetch(`${viewer}/api/state`)).json()) as { entities: { task: { t1: Record<string, unknown> } } };
     expect(seen.entities.task.t1.owner).toBe('agent-a');
     const viewerConflicts = (await (await fetch(`${viewer}/api/conflicts`)).json()) as unknown;

@@ -6,6 +6,8 @@ import { page, runTool } from './toolResult.js';
 import { lastMergedFrame } from '../store/history/lastMergedFrame.js';
 
 const frameArg = z.number().int().min(0);
+/** The largest state `state {whole: true}` returns. */
+const WHOLE_MAX = 1 << 20;
 const offset = z.number().int().min(0).optional().describe('first entry of the page (default 0)');
 const limit = z.number().int().min(1).max(1000).optional().describe('entries per page (default 100, at most 1000)');
 const range = (frame?: number, from?: number, to?: number): number | { from?: number; to?: number } | undefined =>
@@ -17,17 +19,19 @@ export function registerReadTools(server: McpServer, mc: McpContext): void {
 
   server.registerTool('state', {
     title: 'Read the merged state',
-    description: 'The state after a merge (default: the latest), as the merge engine made it. Without a selector: the counters and the sizes of every collection and entity type. With `collection`: that collection\'s items, paged. With `type`: that type\'s entities (id → fields), paged by id; with `type` and `id`: one entity.',
+    description: 'The state after a merge (default: the latest), as the merge engine made it. Without a selector: the counters and the sizes of every collection and entity type (whole: the whole state, when small). With `collection`: that collection\'s items, paged. With `type`: that type\'s entities (id → fields), paged by id; with `type` and `id`: one entity.',
     inputSchema: {
       frame: frameArg.optional().describe('the state after the last merge at or before this frame (default: the latest)'),
       collection: z.string().optional(),
       type: z.string().optional().describe('an entity type'),
       id: z.string().optional().describe('an entity id (with type)'),
+      whole: z.boolean().optional().describe('the whole state at once (refused over 1 MiB of JSON: page it instead)'),
       offset,
       limit,
     },
     annotations: read,
   }, (a) => runTool(async () => {
+    if (a.whole && (a.collection !== undefined || a.type !== undefined)) throw new McpRefusal('whole', 'whole reads everything: leave out collection and type');
     if (a.id !== undefined && a.type === undefined) throw new McpRefusal('id', 'give type with id');
     if (a.collection !== undefined && a.type !== undefined) throw new McpRefusal('collection', 'give collection or type, not both');
     const last = lastMergedFrame(mc.store.context);
@@ -48,6 +52,11 @@ export function registerReadTools(server: McpServer, mc: McpContext): void {
       }
       const p = page(Object.keys(byId).sort(), a.offset, a.limit);
       return { ...at, type: a.type, total: p.total, offset: p.offset, entities: Object.fromEntries(p.items.map((id) => [id, byId[id]])), ...(p.next !== undefined ? { next: p.next } : {}) };
+    }
+    if (a.whole) {
+      const text = JSON.stringify(s);
+      if (text.length > WHOLE_MAX) throw new McpRefusal('whole', `the state is ${text.length} bytes of JSON, over ${WHOLE_MAX}: read it by collection and entity type, paged`);
+      return { ...at, state: s };
     }
     return {
       ...at,
