@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { durableEndFile, readDurableEnd } from './durableEnd.js';
 import { LineScanner } from './LineScanner.js';
 import { compileRecordFilter, type RecordFilterSpec, type RecordPredicate } from './recordFilter.js';
 import type { CorruptLine, ScannedRecord } from './ScannedRecord.js';
@@ -31,6 +32,7 @@ export async function* followStream(file: string, options: FollowOptions = {}): 
   let ino = -1;
   let pos = options.from ?? 0;
   let scanner: LineScanner | undefined;
+  const marker = durableEndFile(path.dirname(file), path.basename(file, '.ndjson'));
   try {
     while (!signal?.aborted) {
       if (fd === undefined) {
@@ -46,7 +48,10 @@ export async function* followStream(file: string, options: FollowOptions = {}): 
       // Read what is there now.
       for (;;) {
         let filled = 0;
-        const got = fs.readSync(fd, buf, 0, buf.length, pos);
+        // Only what an appender marked durable (durableEnd.ts): a record is never followed before its sync.
+        const room = Math.min(buf.length, readDurableEnd(marker, ino) - pos);
+        if (room <= 0) break;
+        const got = fs.readSync(fd, buf, 0, room, pos);
         if (got === 0) break;
         filled = got;
         const out: ScannedRecord[] = [];

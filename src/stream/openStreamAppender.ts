@@ -9,6 +9,7 @@ import { StreamError } from './StreamError.js';
 import { streamPaths, type StreamPaths } from './streamPaths.js';
 import type { StreamRecordInput } from './StreamRecord.js';
 import { ensureDir, fsyncDir, writeAll } from '../durable/durableFs.js';
+import { DurableEndWriter, durableEndFile } from './durableEnd.js';
 
 /**
  * When an append resolves:
@@ -86,6 +87,8 @@ class Appender implements StreamAppender {
   private ourEnd = -1;
   /** Stream cursor of the open file's first byte (compaction moves it; -1: not yet read). */
   private base = -1;
+  /** Where followers learn how much of the live file is durable (see durableEnd.ts). */
+  private readonly durableEnd: DurableEndWriter;
 
   constructor(
     private readonly paths: StreamPaths,
@@ -101,6 +104,7 @@ class Appender implements StreamAppender {
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.maxWriteBytes = options.maxWriteBytes ?? 64 * 1024 * 1024;
     ensureDir(paths.streamsDir);
+    this.durableEnd = new DurableEndWriter(durableEndFile(paths.streamsDir, name), paths.file, () => readManifestAt(paths.streamsDir, name)?.live.ino);
     this.fd = this.openFile();
   }
 
@@ -129,6 +133,7 @@ class Appender implements StreamAppender {
     this.closed = true;
     while (this.running) await this.running;
     fs.closeSync(this.fd);
+    this.durableEnd.close();
   }
 
   private async drain(): Promise<void> {
@@ -147,6 +152,7 @@ class Appender implements StreamAppender {
           } catch (err) {
             throw this.retract(w, err);
           }
+          this.markDurable(w);
           let at = w.start;
           for (const p of take) {
             const length = take.length === 1 ? w.length : p.buf.length; // a chained write grows
@@ -175,7 +181,7 @@ class Appender implements StreamAppender {
   }
 
   /** One locked write of `buf` at the end of the stream; returns where it landed. */
-  private writeLocked(buf: Buffer): { fd: number; start: number; length: number } {
+  private writeLocked(buf: Buffer): { fd: number; start: number; length: number; ino: number } {
     for (;;) {
       const fd = this.fd;
       // A blocking wait: another holder keeps the lock for one write only, and waiting on a worker
@@ -208,7 +214,7 @@ class Appender implements StreamAppender {
             throw err;
           }
           this.ourEnd = start + buf.length;
-          return { fd, start: start + this.base, length: buf.length };
+          return { fd, start: start + this.base, length: buf.length, ino: st.ino };
         }
       } finally {
         fileLock.release(fd);
@@ -217,6 +223,20 @@ class Appender implements StreamAppender {
         fs.closeSync(fd);
         this.fd = this.openFile();
       }
+    }
+  }
+
+  /**
+   * Tells followers the write is durable (after its sync; in `none` mode, once written): they
+   * publish nothing past the marker. The records are in the stream either way, so a marker that
+   * cannot be written fails nothing: it is reported as a warning, and the next append's mark
+   * covers these records too.
+   */
+  private markDurable(w: { start: number; length: number; ino: number }): void {
+    try {
+      this.durableEnd.mark(w.ino, w.start - this.base + w.length);
+    } catch (err) {
+      process.emitWarning(`${this.paths.relativeFile}: records at cursor ${w.start} are appended, but the durable-end marker was not updated (${(err as Error).message}): live followers get them with the next append`, 'FramelogWarning');
     }
   }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compactStream } from '../../stream/compact/compactStream.js';
+import { DurableEndWriter, durableEndFile } from '../../stream/durableEnd.js';
 import { tempStore } from '../testing/serverFixture.js';
 import { FileTail } from './FileTail.js';
 import { streamRecordFrame } from './sseLines.js';
@@ -18,6 +19,10 @@ function givenStreamTail(first: number) {
       fs.appendFileSync(file, line);
       ends.push((ends[ends.length - 1] ?? 0) + line.length);
     }
+    // What a framelog appender does after its sync: followers publish up to the durable end.
+    const marker = new DurableEndWriter(durableEndFile(path.dirname(file), 'feed'), file, () => undefined);
+    marker.mark(fs.statSync(file).ino, fs.statSync(file).size, true);
+    marker.close();
   };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   append(0, first);

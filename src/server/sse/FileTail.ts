@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { StreamError } from '../../stream/StreamError.js';
+import { durableEndFile, readDurableEnd } from '../../stream/durableEnd.js';
 import path from 'node:path';
 import { countLines, frameLines, type FramedLines, type LineFormat } from './sseLines.js';
 import type { StreamHistory } from './streamHistory.js';
@@ -68,6 +69,8 @@ export class FileTail {
   private closed = false;
   /** An inode already reported as unknown to the manifest. */
   private reported = -1;
+  /** The stream's durable-end marker (absent for files that have none, such as the merges journal: no cap). */
+  private readonly marker: string;
 
   /** `start` `'end'`: the end of the last complete line of the file as this tail first opens it. */
   constructor(
@@ -78,10 +81,11 @@ export class FileTail {
     private readonly onError: (err: unknown) => void = () => undefined,
     readonly history?: StreamHistory,
   ) {
+    this.marker = durableEndFile(path.dirname(file), path.basename(file, '.ndjson'));
     this.pos = start === 'end' ? 0 : start.pos;
     this.lines = start === 'end' ? 0 : start.lines;
     // Measured on the descriptor it follows, so no compaction can come between measuring and following.
-    if (this.open() && start === 'end') this.pos = this.base + completeEnd(this.fd!, this.buf);
+    if (this.open() && start === 'end') this.pos = this.base + Math.min(completeEnd(this.fd!, this.buf), readDurableEnd(this.marker, this.ino));
     else if (start === 'end') this.pos = this.base = this.history?.view(undefined)?.base ?? 0;
     this.genStart = this.pos;
     try {
@@ -119,8 +123,10 @@ export class FileTail {
     const fd = this.fd!;
     let budget = TURN_BUDGET;
     for (;;) {
-      const end = this.base + fs.fstatSync(fd).size;
-      if (end < this.pos) return this.restart('truncated', this.base);
+      const size = this.base + fs.fstatSync(fd).size;
+      if (size < this.pos) return this.restart('truncated', this.base);
+      // Only what an appender marked durable is published (a stream's durable end, durableEnd.ts).
+      const end = Math.min(size, this.base + readDurableEnd(this.marker, this.ino));
       const avail = end - this.pos;
       if (avail === 0) break;
       if (budget <= 0) return this.schedule();

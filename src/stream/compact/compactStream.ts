@@ -1,3 +1,4 @@
+import { DurableEndWriter, durableEndFile } from '../durableEnd.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -126,6 +127,14 @@ function rotate(storeDir: string, name: string, fd: number, options: CompactOpti
     // 3. The manifest names both live files: until the rename, readers still use the old one.
     writeManifest(storeDir, { stream: name, segments: [...m.segments, segment], live: { base: base + P, ino: newIno }, previous: { base, ino: st.ino } });
     options.onStep?.('manifest-written');
+    // Followers of the new live file may publish all of it (written and synced whole above): the
+    // durable-end marker names it before the swap, so no append to it can be published unsynced.
+    const marker = new DurableEndWriter(durableEndFile(paths.streamsDir, name), paths.file, () => newIno);
+    try {
+      marker.mark(newIno, rest.length, true);
+    } finally {
+      marker.close();
+    }
     // 4. The swap: appenders holding the old file find its name gone and reopen.
     fs.renameSync(tmp, paths.file);
     fsyncDir(paths.streamsDir);
