@@ -41,6 +41,9 @@ export class DurableEndWriter {
   mark(ino: number, end: number, force = false): void {
     this.fd ??= fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     const fd = this.fd;
+    // Most marks under contention are already covered by another appender's later sync: a read
+    // without the lock skips them (a stale read only sends us to the locked path below).
+    if (!force && fs.readSync(fd, this.buf, 0, SIZE, 0) === SIZE && this.buf.readDoubleLE(0) === ino && this.buf.readDoubleLE(8) >= end) return;
     if (!fileLock.try(fd, 'ex')) fileLock.waitSync(fd, 'ex');
     try {
       const got = fs.readSync(fd, this.buf, 0, SIZE, 0);
