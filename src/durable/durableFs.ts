@@ -91,8 +91,19 @@ export function createFileDurable(path: string, data: Uint8Array, { syncDir = tr
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }
-  unlinkSync(tmp);
-  if (syncDir) fsyncDir(dirname(path));
+  try {
+    unlinkSync(tmp);
+    if (syncDir) fsyncDir(dirname(path));
+  } catch (e) {
+    // All or nothing: the file was linked in, but the call fails, so it is taken out again (a temp
+    // that could not be removed is swept by a later start, its writer gone).
+    try {
+      unlinkSync(path);
+    } catch (undo) {
+      if ((undo as NodeJS.ErrnoException).code !== 'ENOENT' && e instanceof Error) e.message += ` (and removing ${path} again failed: ${(undo as Error).message}; it may stay)`;
+    }
+    throw e;
+  }
   return true;
 }
 
