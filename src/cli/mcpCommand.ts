@@ -13,6 +13,8 @@ interface McpOpts {
   host: string;
   port: string;
   readToken?: boolean;
+  maxSessions?: string;
+  idle?: string;
   rate?: string;
   burst?: string;
   maxDeltaBytes?: string;
@@ -34,6 +36,8 @@ export function registerMcpCommand(program: Command): void {
     .option('--host <host>', 'HTTP: loopback address', '127.0.0.1')
     .option('--port <n>', 'HTTP: port (0: a free one)', '0')
     .option('--read-token', 'HTTP: a token is needed to read too')
+    .option('--max-sessions <n>', 'HTTP: sessions open at once (default 256)')
+    .option('--idle <seconds>', 'HTTP: close a session unused this long (default 1800)')
     .option('--rate <n>', 'writes per second per session (default 20)')
     .option('--burst <n>', 'writes a session may make at once (default 40)')
     .option('--max-delta-bytes <n>', 'largest delta or stream record an agent may write (default 1 MiB, at most the plan\'s maxDeltaBytes)')
@@ -68,7 +72,11 @@ Resources: framelog://plan, framelog://merges/latest.`)
           await serveMcpStdio(mc, writer !== undefined ? { kind: 'fixed', writer, because: 'framelog mcp --writer' } : o.anyWriter ? { kind: 'any' } : { kind: 'first' });
           return;
         }
-        const serving = await serveMcpHttp(mc, { host: o.host, port, ...(o.readToken ? { readToken: true } : {}) });
+        const serving = await serveMcpHttp(mc, {
+          host: o.host, port, ...(o.readToken ? { readToken: true } : {}),
+          ...(o.maxSessions !== undefined ? { maxSessions: parseCount(o.maxSessions, '--max-sessions', 1) } : {}),
+          ...(o.idle !== undefined ? { idleMs: parseCount(o.idle, '--idle', 1) * 1000 } : {}),
+        });
         if (o.json) process.stdout.write(JSON.stringify({ url: serving.url, dir: mc.dir }) + '\n');
         else process.stdout.write(`framelog: MCP on ${serving.url} for ${mc.dir} (writes need a token: framelog token --dir ${mc.dir}, or --writer NAME for one writer)\n`);
         await new Promise<void>((resolve) => {

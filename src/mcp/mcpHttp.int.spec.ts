@@ -22,12 +22,10 @@ const connect = async (token?: string): Promise<Client> => {
   return c;
 };
 
-beforeAll(async () => {
-  dir = join(mkdtempSync(join(tmpdir(), 'framelog-mcp-http-')), 'store');
-  expect(cli(['init', '--dir', dir]).code).toBe(0);
-  const child = spawn(process.execPath, [CLI, 'mcp', '--http', '--json', '--dir', dir, '--rate', '1000', '--burst', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
-  url = await new Promise<string>((resolve, reject) => {
+/** Starts `framelog mcp --http --json ARGS` and resolves with its URL. */
+function startServer(args: string[]): { child: ChildProcess; url: Promise<string> } {
+  const child = spawn(process.execPath, [CLI, 'mcp', '--http', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return { child, url: new Promise<string>((resolve, reject) => {
     let out = '';
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
@@ -36,7 +34,15 @@ beforeAll(async () => {
       if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]) as { url: string }).url);
     });
     child.once('exit', (code) => reject(new Error(`framelog mcp --http exited ${code}: ${err}`)));
-  });
+  }) };
+}
+
+beforeAll(async () => {
+  dir = join(mkdtempSync(join(tmpdir(), 'framelog-mcp-http-')), 'store');
+  expect(cli(['init', '--dir', dir]).code).toBe(0);
+  const s = startServer(['--dir', dir, '--rate', '1000', '--burst', '1000']);
+  server = s.child;
+  url = await s.url;
 }, 30_000);
 
 afterAll(async () => {
@@ -105,5 +111,22 @@ describe('framelog mcp --http (streamable HTTP, the SDK\'s own client)', () => {
     expect(sid).toBeTruthy();
     const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
     expect(await raw({ 'mcp-session-id': sid!, 'mcp-protocol-version': '2025-03-26' }, list)).toBe(401);
+  });
+
+  it('holds at most --max-sessions sessions, and closes one left idle for --idle seconds', async () => {
+    const s = startServer(['--dir', dir, '--max-sessions', '1', '--idle', '1']);
+    try {
+      const u = await s.url;
+      const first = await httpClient(u);
+      clients.push(first);
+      await expect(httpClient(u)).rejects.toThrow(/429|maximum of 1 MCP sessions/);
+      await new Promise((r) => setTimeout(r, 2500)); // idle: swept
+      const next = await httpClient(u);
+      clients.push(next);
+      expect(await value(next, 'state')).toHaveProperty('latestMerge');
+      expect((await call(first, 'state')).ok).toBe(false); // its session is gone
+    } finally {
+      s.child.kill('SIGTERM');
+    }
   });
 });

@@ -36,6 +36,10 @@ export interface McpHttpOptions {
   port?: number;
   /** Require a token on reads too (default: reads are open on loopback, writes need a token). */
   readToken?: boolean;
+  /** Sessions open at once (default 256): one more is refused with 429 until one closes or expires. */
+  maxSessions?: number;
+  /** A session nobody used for this long is closed (default 30 minutes). */
+  idleMs?: number;
 }
 
 /** A running MCP HTTP server. */
@@ -79,8 +83,20 @@ function refuse(res: ServerResponse, status: number, message: string): void {
 export async function serveMcpHttp(mc: McpContext, o: McpHttpOptions = {}): Promise<McpHttpServing> {
   const host = o.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) throw new FramelogError(`--host ${host}: the MCP server listens on loopback only (127.0.0.1 or ::1)`, 'bad-argument');
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; token: string | undefined }>();
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; token: string | undefined; seen: number }>();
+  const maxSessions = o.maxSessions ?? 256;
+  const idleMs = o.idleMs ?? 30 * 60_000;
   let port = 0;
+  // Clients that vanish without closing their session (a killed agent) do not hold it for ever.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [id, s] of sessions) {
+      if (now - s.seen < idleMs) continue;
+      sessions.delete(id);
+      void s.transport.close().catch((e: unknown) => process.stderr.write(`framelog mcp: closing idle session ${id}: ${(e as Error).message}\n`));
+    }
+  }, Math.min(idleMs, 60_000));
+  sweep.unref();
   const identityOf = (token: string | undefined): SessionIdentity | undefined => {
     if (token === undefined) return o.readToken ? undefined : { kind: 'none', because: 'it started without a token (send Authorization: Bearer <store token or writer token>)' };
     const secret = ensureToken(mc.dir);
@@ -98,14 +114,16 @@ export async function serveMcpHttp(mc: McpContext, o: McpHttpOptions = {}): Prom
       const s = sessions.get(sid);
       if (!s) return refuse(res, 404, `session ${sid} is unknown or closed: start a new one`);
       if ((s.token === undefined) !== (token === undefined) || (token !== undefined && !tokensEqual(token, s.token!))) return refuse(res, 401, 'a session must keep the token it started with');
+      s.seen = Date.now();
       return s.transport.handleRequest(req, res);
     }
     const identity = identityOf(token);
     if (!identity) return refuse(res, 401, token === undefined ? 'a token is required (Authorization: Bearer <token>; framelog token)' : 'the token is not this store\'s token nor one of its writer tokens');
     if (req.method !== 'POST') return refuse(res, 400, 'start a session with a POST of initialize');
+    if (sessions.size >= maxSessions) return refuse(res, 429, `this server holds its maximum of ${maxSessions} MCP sessions: close one (or wait for an idle one to expire) and retry`);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, { transport, token }),
+      onsessioninitialized: (id) => void sessions.set(id, { transport, token, seen: Date.now() }),
       onsessionclosed: (id) => void sessions.delete(id),
     });
     transport.onclose = () => {
@@ -131,6 +149,7 @@ export async function serveMcpHttp(mc: McpContext, o: McpHttpOptions = {}): Prom
   return {
     url: `http://${shownHost}:${port}/mcp`,
     async close() {
+      clearInterval(sweep);
       for (const s of sessions.values()) await s.transport.close();
       sessions.clear();
       await new Promise<void>((resolve) => http.close(() => resolve()));
