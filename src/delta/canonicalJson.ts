@@ -69,17 +69,53 @@ function sortedCopy(v: JsonValue): JsonValue {
   return o;
 }
 
+/** Arrays and objects larger than this go the native way (a check, then `JSON.stringify` whole). */
+const SMALL = 32;
+
 /**
  * Serialises a JSON value canonically (RFC 8785 key order): object keys sorted by UTF-16 code
  * unit, no whitespace, numbers and strings as `JSON.stringify` writes them (which RFC 8785 adopts).
- * Equal meaning gives equal bytes, so hashes of the result identify content. A value whose keys
- * are already in order (the common case for data a program wrote) is handed to `JSON.stringify`
- * whole; otherwise a copy with its keys inserted in order is (still natively). Only an object
- * with array-index keys (`"0"`, `"42"`: entity ids, often) is written piece by piece, and only
- * that object: its values go the fast way again.
+ * Equal meaning gives equal bytes, so hashes of the result identify content.
+ *
+ * Small objects and arrays (the shape of most deltas) are written piece by piece, with no copy:
+ * about twice as fast as checking and copying them for `JSON.stringify` (3.8–4.9 against 8.3–9.7 µs
+ * for the merge bench's deltas). A larger one goes the native way: handed to `JSON.stringify`
+ * whole when its keys are already in order (the common case for data a program wrote; 6× faster
+ * than piece by piece on 7.6 MB of sorted items), otherwise as a copy with its keys inserted in
+ * order. Only an object with array-index keys (`"0"`, `"42"`: entity ids, often), whose key order
+ * no insertion can set, falls back to piece by piece, and only that object.
  */
 export function canonicalJson(value: JsonValue): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    if (value.length > SMALL) return bulk(value);
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      const x = value[i];
+      out += x !== null && typeof x === 'object' ? canonicalJson(x) : JSON.stringify(x);
+    }
+    return out + ']';
+  }
+  const keys = Object.keys(value);
+  if (keys.length > SMALL) return bulk(value);
+  for (let i = 1; i < keys.length; i++) {
+    if (!(keys[i - 1] < keys[i])) {
+      keys.sort(); // default sort compares UTF-16 code units: RFC 8785's order
+      break;
+    }
+  }
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) out += ',';
+    const x = value[keys[i]];
+    out += JSON.stringify(keys[i]) + ':' + (x !== null && typeof x === 'object' ? canonicalJson(x) : JSON.stringify(x));
+  }
+  return out + '}';
+}
+
+/** The native way for a large value (see {@link canonicalJson}). */
+function bulk(value: JsonValue[] | { [key: string]: JsonValue }): string {
   if (sortedDeep(value)) return JSON.stringify(value);
   try {
     return JSON.stringify(sortedCopy(value));

@@ -24,10 +24,14 @@ export function parseUtcInstant(text: string): number | undefined {
   // A leap second (:60) is the last instant of its minute.
   const sec = second === 60 ? 59 : second;
   const msPart = second === 60 ? 999 : ms;
-  // Date.UTC maps years 0–99 to 1900–1999, so set the year separately.
-  const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, sec, msPart));
-  d.setUTCFullYear(year);
-  const t = d.getTime() - offsetMin * 60_000;
+  // Date.UTC maps years 0–99 to 1900–1999, so set such a year separately (no Date object otherwise).
+  let t: number;
+  if (year >= 100) t = Date.UTC(year, month - 1, day, hour, minute, sec, msPart) - offsetMin * 60_000;
+  else {
+    const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, sec, msPart));
+    d.setUTCFullYear(year);
+    t = d.getTime() - offsetMin * 60_000;
+  }
   if (!Number.isFinite(t)) return undefined;
   if (second === 60) {
     // A leap second is inserted only as 23:59:60 UTC on the last day of a month (June and
