@@ -33,6 +33,7 @@ export async function* followStream(file: string, options: FollowOptions = {}): 
   let pos = options.from ?? 0;
   let scanner: LineScanner | undefined;
   const marker = durableEndFile(path.dirname(file), path.basename(file, '.ndjson'));
+  let draining = false;
   try {
     while (!signal?.aborted) {
       if (fd === undefined) {
@@ -49,7 +50,8 @@ export async function* followStream(file: string, options: FollowOptions = {}): 
       for (;;) {
         let filled = 0;
         // Only what an appender marked durable (durableEnd.ts): a record is never followed before its sync.
-        const room = Math.min(buf.length, readDurableEnd(marker, ino) - pos);
+        // A file the path no longer names gets no more framelog appends: it is drained to its end.
+        const room = Math.min(buf.length, (draining ? Infinity : readDurableEnd(marker, ino)) - pos);
         if (room <= 0) break;
         const got = fs.readSync(fd, buf, 0, room, pos);
         if (got === 0) break;
@@ -65,7 +67,11 @@ export async function* followStream(file: string, options: FollowOptions = {}): 
       }
       const onPath = fs.statSync(file, { throwIfNoEntry: false });
       if (onPath !== undefined && onPath.ino !== ino) {
-        if (fs.fstatSync(fd).size > pos && hasCompleteLine(fd, pos, fs.fstatSync(fd).size)) continue; // drain the old file first
+        if (!draining && fs.fstatSync(fd).size > pos && hasCompleteLine(fd, pos, fs.fstatSync(fd).size)) {
+          draining = true; // drain the old file first
+          continue;
+        }
+        draining = false;
         fs.closeSync(fd);
         fd = undefined;
         pos = 0;

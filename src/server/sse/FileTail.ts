@@ -71,6 +71,8 @@ export class FileTail {
   private reported = -1;
   /** The stream's durable-end marker (absent for files that have none, such as the merges journal: no cap). */
   private readonly marker: string;
+  /** The path names another file now: this one is read to its end, past the marker. */
+  private draining = false;
 
   /** `start` `'end'`: the end of the last complete line of the file as this tail first opens it. */
   constructor(
@@ -125,8 +127,9 @@ export class FileTail {
     for (;;) {
       const size = this.base + fs.fstatSync(fd).size;
       if (size < this.pos) return this.restart('truncated', this.base);
-      // Only what an appender marked durable is published (a stream's durable end, durableEnd.ts).
-      const end = Math.min(size, this.base + readDurableEnd(this.marker, this.ino));
+      // Only what an appender marked durable is published (a stream's durable end, durableEnd.ts);
+      // a file the path no longer names gets no more framelog appends and is drained to its end.
+      const end = this.draining ? size : Math.min(size, this.base + readDurableEnd(this.marker, this.ino));
       const avail = end - this.pos;
       if (avail === 0) break;
       if (budget <= 0) return this.schedule();
@@ -146,7 +149,10 @@ export class FileTail {
     const onPath = fs.statSync(this.file, { throwIfNoEntry: false });
     if (onPath !== undefined && onPath.ino !== this.ino) {
       // Drain the old file first: a last append may have landed after the read above.
-      if (this.hasCompleteLine(fd)) return this.schedule();
+      if (!this.draining && this.hasCompleteLine(fd)) {
+        this.draining = true;
+        return this.schedule();
+      }
       const view = this.history ? this.history.view(onPath.ino) : { base: 0, compacted: false };
       if (view === undefined) return this.unknown(onPath.ino);
       if (!view.compacted) return this.restart('replaced', 0);
@@ -246,6 +252,7 @@ export class FileTail {
   private closeFd(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    this.draining = false;
     this.ino = -1;
   }
 
