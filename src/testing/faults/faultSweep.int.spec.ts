@@ -147,7 +147,7 @@ const cleanOutcome = new Map<string, string>();
 
 describe.skipIf(!shim)('fault sweep: every store I/O call of put, merge, append and compact failed once and from there on', () => {
   for (const sc of scenarios) {
-    it(`${sc.name}`, () => {
+    it(`${sc.name}`, async () => {
       const template = join(root, sc.name, 'template', 'store');
       sc.template(template);
       // A clean run under the shim: the calls to fail, and (for merge) the outcome to match.
@@ -189,6 +189,9 @@ describe.skipIf(!shim)('fault sweep: every store I/O call of put, merge, append 
             problems.push(`${what}: ${(e as Error).message}`);
           }
           rmSync(join(dir, '..'), { recursive: true, force: true });
+          // A turn of the event loop between points: the runs above are synchronous, and a worker
+          // that never yields misses vitest's RPC deadline (an unhandled "Timeout calling onTaskUpdate").
+          await new Promise((r) => setImmediate(r));
         }
       }
       process.stdout.write(`fault sweep ${sc.name}: ${n} store calls in a clean run, ${points.length} points × once/persistent = ${points.length * 2} faulted runs, ${failedRuns} of them failed with one line; ${problems.length} problems\n`);
