@@ -1,16 +1,12 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, CLI, httpClient, value } from './testing/mcpClients.js';
+import { call, cli, CLI, httpClient, value } from './testing/mcpClients.js';
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 let dir = '';
 let url = '';

@@ -1,11 +1,11 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SERVICE_URLS, serviceForTests } from '../transport/testing/services.js';
-import { call, CLI, stdioClient, value } from './testing/mcpClients.js';
+import { call, cli, CLI, stdioClient, value } from './testing/mcpClients.js';
 
 const redis = await serviceForTests('redis');
 
@@ -30,10 +30,6 @@ function serveViewer(dir: string): Promise<string> {
   });
 }
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 function newStore(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'framelog-mcp-')), 'store');

@@ -17,6 +17,11 @@ export function durableEndFile(streamsDir: string, name: string): string {
   return path.join(streamsDir, `.${name}.durable`);
 }
 
+/** The marker of the stream whose live file is `liveFile` (`streams/NAME.ndjson`). */
+export function durableEndFileOf(liveFile: string): string {
+  return durableEndFile(path.dirname(liveFile), path.basename(liveFile, '.ndjson'));
+}
+
 const SIZE = 16;
 
 /** Moves a stream's durable end forward (one appender or compactor; keeps the marker open). */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { durableEndFile, readDurableEnd } from './durableEnd.js';
+import { durableEndFileOf, readDurableEnd } from './durableEnd.js';
 import { LineScanner } from './LineScanner.js';
 import { compileRecordFilter, type RecordFilterSpec, type RecordPredicate } from './recordFilter.js';
 import type { CorruptLine, ScannedRecord } from './ScannedRecord.js';
@@ -32,7 +32,7 @@ export async function* followStream(file: string, options: FollowOptions = {}): 
   let ino = -1;
   let pos = options.from ?? 0;
   let scanner: LineScanner | undefined;
-  const marker = durableEndFile(path.dirname(file), path.basename(file, '.ndjson'));
+  const marker = durableEndFileOf(file);
   let draining = false;
   try {
     while (!signal?.aborted) {

@@ -1,10 +1,17 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The built CLI the tests start (`npm test` builds first). */
 export const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+
+/** Runs the built CLI to its end (setting up stores, merging, reading what agents wrote). */
+export function cli(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
 
 /** What a tool call gave: its JSON value, or its error line. */
 export interface ToolAnswer {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { StreamError } from '../../stream/StreamError.js';
-import { durableEndFile, readDurableEnd } from '../../stream/durableEnd.js';
+import { durableEndFileOf, readDurableEnd } from '../../stream/durableEnd.js';
 import path from 'node:path';
 import { countLines, frameLines, type FramedLines, type LineFormat } from './sseLines.js';
 import type { StreamHistory } from './streamHistory.js';
@@ -83,7 +83,7 @@ export class FileTail {
     private readonly onError: (err: unknown) => void = () => undefined,
     readonly history?: StreamHistory,
   ) {
-    this.marker = durableEndFile(path.dirname(file), path.basename(file, '.ndjson'));
+    this.marker = durableEndFileOf(file);
     this.pos = start === 'end' ? 0 : start.pos;
     this.lines = start === 'end' ? 0 : start.lines;
     // Measured on the descriptor it follows, so no compaction can come between measuring and following.

@@ -1,8 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stateJson } from '../../merge/canonicalState.js';
+import { queryConflicts, queryEvents, readLog } from '../../store/history/journalQueries.js';
+import { loadStateAt } from '../../store/history/stateAt.js';
+import { openStoreContext } from '../../store/storeContext.js';
 
 /** The built CLI the sweep runs (`npm test` and `npm run test:faults` build first). */
 export const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
@@ -136,4 +140,40 @@ export async function startStoppedAt(args: string[], o: { root: string; at: numb
       await ended;
     },
   };
+}
+
+/**
+ * The store a merge is faulted or cut on: one merge of history, then a pending backlog that takes
+ * every path of a merge (a field conflict, an event, items, a late delta, a bad file to quarantine,
+ * an identical copy to record as a duplicate). Throws naming the command that failed.
+ */
+export function writeMergeBacklog(dir: string): void {
+  const ok = (args: string[], input?: string): void => {
+    const r = cli(args, input);
+    if (r.code !== 0) throw new Error(`framelog ${args[0]} exited ${r.code}: ${r.err.trim()}`);
+  };
+  ok(['init', '--dir', dir]);
+  ok(['put', '-', '--dir', dir], [sweepDelta(1, 'a', { counters: { n: 1 } }), sweepDelta(1, 'b', { counters: { n: 1 } })].join('\n'));
+  ok(['merge', '--dir', dir]);
+  ok(['put', '-', '--dir', dir], [
+    sweepDelta(2, 'a', { counters: { n: 1 }, set: { x: { '1': { v: 'a' } } }, events: [{ type: 'e' }] }),
+    sweepDelta(2, 'b', { counters: { n: 2 }, set: { x: { '1': { v: 'b' } } }, items: { p: [{ id: 1 }] } }),
+    sweepDelta(1, 'c', { counters: { n: 4 } }), // late
+    sweepDelta(3, 'a', { items: { p: [{ id: 2 }] } }),
+  ].join('\n'));
+  writeFileSync(join(dir, 'inbox', 'bad.json'), 'nope'); // quarantined, with a .why.json
+  writeFileSync(join(dir, 'inbox', 'copy.json'), sweepDelta(1, 'a', { counters: { n: 1 } })); // an identical copy: a duplicate
+}
+
+/** A delta of the sweeps' workloads: `frame`, `writer`, a `utc` that follows both, and its operations. */
+export function sweepDelta(frame: number, writer: string, ops: object = {}): string {
+  const utc = new Date(Date.UTC(2026, 0, 1) + (frame * 10 + (writer.charCodeAt(0) % 10)) * 1000).toISOString();
+  return JSON.stringify({ frame, writer, utc, ...ops });
+}
+
+/** What must not depend on where a fault or a cut struck: state, merge records without wall clocks, conflicts, events. */
+export function storeOutcome(dir: string): string {
+  const ctx = openStoreContext(dir);
+  const log = readLog(ctx).map(({ utc: _u, prev: _p, ...rest }) => rest);
+  return JSON.stringify({ state: stateJson(loadStateAt(ctx)), log, conflicts: JSON.stringify(queryConflicts(ctx)).replace(/"utc":"[^"]*"/g, ''), events: queryEvents(ctx) });
 }

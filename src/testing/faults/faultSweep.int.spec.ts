@@ -6,16 +6,12 @@
 // result equals a clean run's (nothing lost, nothing applied twice); `verify` is green; no temp
 // file is left that the next start would not sweep. `npm run test:faults` fails every call; the
 // suite (CI) fails every fifth call of each kind, the first and the last (FRAMELOG_FAULTS=full: all).
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sweepTemps } from '../../durable/sweepTemps.js';
-import { stateJson } from '../../merge/canonicalState.js';
-import { queryConflicts, queryEvents, readLog } from '../../store/history/journalQueries.js';
-import { loadStateAt } from '../../store/history/stateAt.js';
-import { openStoreContext } from '../../store/storeContext.js';
-import { badErrorOutput, cli, faultShim, runCli, tempsUnder, type FaultRun } from './faultInjection.js';
+import { badErrorOutput, cli, faultShim, runCli, storeOutcome, sweepDelta, tempsUnder, writeMergeBacklog, type FaultRun } from './faultInjection.js';
 
 const shim = faultShim();
 if (!shim && process.env.CI === 'true') throw new Error('the fault sweep needs gcc (apt-get install -y gcc)');
@@ -25,15 +21,7 @@ const STRIDE = process.env.FRAMELOG_FAULTS === 'full' ? 1 : 5;
 const root = mkdtempSync(join(tmpdir(), 'framelog-faults-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const utc = (s: number) => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
-const delta = (frame: number, writer: string, extra: object = {}) => JSON.stringify({ frame, writer, utc: utc(frame * 10 + writer.charCodeAt(0) % 10), ...extra });
 
-/** The store's outcome that must not depend on where a fault struck: state, records without wall clocks, conflicts, events. */
-function outcome(dir: string): string {
-  const ctx = openStoreContext(dir);
-  const log = readLog(ctx).map(({ utc: _u, prev: _p, ...rest }) => rest);
-  return JSON.stringify({ state: stateJson(loadStateAt(ctx)), log, conflicts: JSON.stringify(queryConflicts(ctx)).replace(/"utc":"[^"]*"/g, ''), events: queryEvents(ctx) });
-}
 
 /** Deltas waiting in the inbox: a line of a batch file each, or a file. */
 const pendingDeltas = (dir: string): number =>
@@ -68,8 +56,8 @@ const scenarios: Scenario[] = [
     name: 'put',
     template: (dir) => {
       expectOk(cli(['init', '--dir', dir]), 'init');
-      writeFileSync(join(dir, '..', 'a.json'), delta(1, 'a', { counters: { n: 1 } }));
-      writeFileSync(join(dir, '..', 'b.json'), delta(1, 'b', { counters: { n: 2 } }));
+      writeFileSync(join(dir, '..', 'a.json'), sweepDelta(1, 'a', { counters: { n: 1 } }));
+      writeFileSync(join(dir, '..', 'b.json'), sweepDelta(1, 'b', { counters: { n: 2 } }));
     },
     args: (dir) => ['put', join(dir, '..', 'a.json'), join(dir, '..', 'b.json'), '--dir', dir],
     after: (dir, r) => {
@@ -90,23 +78,11 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'merge',
-    template: (dir) => {
-      expectOk(cli(['init', '--dir', dir]), 'init');
-      expectOk(cli(['put', '-', '--dir', dir], [delta(1, 'a', { counters: { n: 1 } }), delta(1, 'b', { counters: { n: 1 } })].join('\n')), 'put');
-      expectOk(cli(['merge', '--dir', dir]), 'merge');
-      expectOk(cli(['put', '-', '--dir', dir], [
-        delta(2, 'a', { counters: { n: 1 }, set: { x: { '1': { v: 'a' } } }, events: [{ type: 'e' }] }),
-        delta(2, 'b', { counters: { n: 2 }, set: { x: { '1': { v: 'b' } } }, items: { p: [{ id: 1 }] } }),
-        delta(1, 'c', { counters: { n: 4 } }), // late
-        delta(3, 'a', { items: { p: [{ id: 2 }] } }),
-      ].join('\n')), 'put');
-      writeFileSync(join(dir, 'inbox', 'bad.json'), 'nope'); // quarantined, with a .why.json
-      writeFileSync(join(dir, 'inbox', 'copy.json'), delta(1, 'a', { counters: { n: 1 } })); // an identical copy: a duplicate
-    },
+    template: writeMergeBacklog,
     args: (dir) => ['merge', '--dir', dir],
     after: () => undefined,
     recover: (dir) => expectOk(cli(['merge', '--dir', dir]), 'the merge again'),
-    check: (dir) => (outcome(dir) === cleanOutcome.get('merge') ? undefined : 'the store differs from a clean run\'s'),
+    check: (dir) => (storeOutcome(dir) === cleanOutcome.get('merge') ? undefined : 'the store differs from a clean run\'s'),
   },
   {
     name: 'append',
@@ -156,7 +132,7 @@ describe.skipIf(!shim)('fault sweep: every store I/O call of put, merge, append 
       const clean = runCli(sc.args(cleanDir), { root: cleanDir, input: sc.input });
       expect(clean.code, clean.stderr).toBe(0);
       sc.recover(cleanDir, clean);
-      if (sc.name === 'merge') cleanOutcome.set('merge', outcome(cleanDir));
+      if (sc.name === 'merge') cleanOutcome.set('merge', storeOutcome(cleanDir));
       const n = clean.calls.length;
       expect(n).toBeGreaterThan(5);
       const points = Array.from({ length: n }, (_, i) => i + 1).filter((i) => (i - 1) % STRIDE === 0 || i === n);

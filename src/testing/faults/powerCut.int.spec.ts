@@ -5,16 +5,12 @@
 // run again: verify green, and the store equal to a clean run's: nothing acknowledged lost,
 // nothing applied twice, no temp file left that the next start would not sweep.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sweepTemps } from '../../durable/sweepTemps.js';
-import { stateJson } from '../../merge/canonicalState.js';
-import { queryConflicts, queryEvents, readLog } from '../../store/history/journalQueries.js';
-import { loadStateAt } from '../../store/history/stateAt.js';
-import { openStoreContext } from '../../store/storeContext.js';
-import { cli, faultShim, runCli, startStoppedAt, tempsUnder } from './faultInjection.js';
+import { cli, faultShim, runCli, startStoppedAt, storeOutcome, tempsUnder, writeMergeBacklog } from './faultInjection.js';
 
 const work = mkdtempSync(join(tmpdir(), 'framelog-powercut-'));
 const mounts: string[] = [];
@@ -50,13 +46,6 @@ afterAll(() => {
 });
 const STRIDE = process.env.FRAMELOG_FAULTS === 'full' ? 1 : 4;
 
-const utc = (s: number) => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
-const delta = (frame: number, writer: string, extra: object = {}) => JSON.stringify({ frame, writer, utc: utc(frame * 10 + (writer.charCodeAt(0) % 10)), ...extra });
-function outcome(dir: string): string {
-  const ctx = openStoreContext(dir);
-  const log = readLog(ctx).map(({ utc: _u, prev: _p, ...rest }) => rest);
-  return JSON.stringify({ state: stateJson(loadStateAt(ctx)), log, conflicts: JSON.stringify(queryConflicts(ctx)).replace(/"utc":"[^"]*"/g, ''), events: queryEvents(ctx) });
-}
 
 describe.skipIf(why !== undefined)('power cuts at every mutating call of a merge (ext4 in a loop image)', () => {
   it('recovers every cut: verify green, the clean run\'s store, no temp left', async () => {
@@ -67,17 +56,7 @@ describe.skipIf(why !== undefined)('power cuts at every mutating call of a merge
     const m = join(work, 'm');
     mount(base, m);
     const store = join(m, 'store');
-    expect(cli(['init', '--dir', store]).code).toBe(0);
-    expect(cli(['put', '-', '--dir', store], [delta(1, 'a', { counters: { n: 1 } }), delta(1, 'b', { counters: { n: 1 } })].join('\n')).code).toBe(0);
-    expect(cli(['merge', '--dir', store]).code).toBe(0);
-    expect(cli(['put', '-', '--dir', store], [
-      delta(2, 'a', { counters: { n: 1 }, set: { x: { '1': { v: 'a' } } }, events: [{ type: 'e' }] }),
-      delta(2, 'b', { counters: { n: 2 }, set: { x: { '1': { v: 'b' } } }, items: { p: [{ id: 1 }] } }),
-      delta(1, 'c', { counters: { n: 4 } }),
-      delta(3, 'a', { items: { p: [{ id: 2 }] } }),
-    ].join('\n')).code).toBe(0);
-    writeFileSync(join(store, 'inbox', 'bad.json'), 'nope');
-    writeFileSync(join(store, 'inbox', 'copy.json'), delta(1, 'a', { counters: { n: 1 } }));
+    writeMergeBacklog(store);
     execFileSync('sync');
     umount(m);
 
@@ -87,7 +66,7 @@ describe.skipIf(why !== undefined)('power cuts at every mutating call of a merge
     mount(cleanImg, m);
     const clean = runCli(['merge', '--dir', store], { root: store });
     expect(clean.code, clean.stderr).toBe(0);
-    const want = outcome(store);
+    const want = storeOutcome(store);
     umount(m);
     const points = clean.calls.filter((c) => c.call !== 'open').map((c) => c.n).filter((_, i, all) => i % STRIDE === 0 || i === all.length - 1);
     expect(points.length).toBeGreaterThan(5);
@@ -112,7 +91,7 @@ describe.skipIf(why !== undefined)('power cuts at every mutating call of a merge
         if (again.code !== 0) problems.push(`${what}: the merge after the cut exited ${again.code}: ${again.err.trim()}`);
         const verify = cli(['verify', '--dir', dir]);
         if (verify.code !== 0) problems.push(`${what}: verify exited ${verify.code}: ${(verify.out + verify.err).slice(0, 300)}`);
-        if (outcome(dir) !== want) problems.push(`${what}: the store differs from a clean run's`);
+        if (storeOutcome(dir) !== want) problems.push(`${what}: the store differs from a clean run's`);
         sweepTemps([join(dir, 'inbox'), join(dir, 'quarantine'), join(dir, 'snapshots'), dir], { now: Date.now() + 120_000 });
         const temps = tempsUnder(dir);
         if (temps.length > 0) problems.push(`${what}: temp files left: ${temps.join(', ')}`);

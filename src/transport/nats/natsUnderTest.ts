@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { initStore } from '../../store/storeContext.js';
+import { engineUnderTest } from '../testing/engineUnderTest.js';
 import type { TransportUnderTest } from '../testing/equivalence.js';
 import { SERVICE_URLS } from '../testing/services.js';
 import { dropNatsStore } from './dropNatsStore.js';
@@ -13,34 +12,13 @@ import { uniqueNatsStore } from './testing/natsTestStore.js';
  * streams and lease bucket.
  */
 export function natsUnderTestWith(options: Partial<Omit<NatsTransportOptions, 'store'>> = {}, name = 'nats'): TransportUnderTest {
-  return {
+  const url = options.url ?? SERVICE_URLS.nats;
+  return engineUnderTest(
     name,
-    async open(root, plan) {
-      const url = options.url ?? SERVICE_URLS.nats;
-      const store = uniqueNatsStore('eq');
-      const storeDir = join(root, 'store');
-      initStore(storeDir, plan);
-      const merger = await openNatsTransport({ ...options, url, store });
-      const writers: NatsTransport[] = [];
-      return {
-        storeDir,
-        async writer(w) {
-          const t = await openNatsTransport({ ...options, url, store, name: `framelog ${store} ${w}` });
-          writers.push(t);
-          return t;
-        },
-        merger,
-        async close() {
-          try {
-            for (const w of writers) await w.close();
-            await merger.close();
-          } finally {
-            await dropNatsStore({ url, store });
-          }
-        },
-      };
-    },
-  };
+    (store, w) => openNatsTransport({ ...options, url, store, ...(w === undefined ? {} : { name: `framelog ${store} ${w}` }) }),
+    (store) => dropNatsStore({ url, store }),
+    () => uniqueNatsStore('eq'),
+  );
 }
 
 /** How long the server may still absorb a copy after the duplicate window: its dedup entries are purged on a timer (measured on 2.9.10: up to about twice the window). */
